@@ -1,0 +1,38 @@
+"""mlgate: CI/CD for machine learning.
+
+Importing this package is cheap on purpose: it exposes the error hierarchy and the
+version; heavy subsystems live in subpackages imported by the code that needs them.
+"""
+
+from __future__ import annotations
+
+from mlgate._errors import (
+    ConfigError,
+    CorruptObject,
+    GateFailed,
+    LockTimeout,
+    MlgateError,
+    NotARepository,
+    ObjectNotFound,
+    PathError,
+    RemoteError,
+    StoreError,
+    WorkspaceConflict,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "CorruptObject",
+    "GateFailed",
+    "LockTimeout",
+    "MlgateError",
+    "NotARepository",
+    "ObjectNotFound",
+    "PathError",
+    "RemoteError",
+    "StoreError",
+    "WorkspaceConflict",
+    "__version__",
+]

@@ -1,0 +1,36 @@
+"""mlgate.yaml: schema, loading with line-numbered errors, and `mlgate init`."""
+
+from __future__ import annotations
+
+from mlgate.config._init import InitResult, ensure_gitignore_entry, init_project
+from mlgate.config._load import (
+    CONFIG_NAME,
+    LOCK_DIR,
+    STATE_DIR,
+    Project,
+    check_relative_path,
+    find_root,
+    load_config,
+    load_project,
+    parse_config,
+)
+from mlgate.config._schema import CacheConfig, Config, RemoteConfig, Stage
+
+__all__ = [
+    "CONFIG_NAME",
+    "LOCK_DIR",
+    "STATE_DIR",
+    "CacheConfig",
+    "Config",
+    "InitResult",
+    "Project",
+    "RemoteConfig",
+    "Stage",
+    "check_relative_path",
+    "ensure_gitignore_entry",
+    "find_root",
+    "init_project",
+    "load_config",
+    "load_project",
+    "parse_config",
+]

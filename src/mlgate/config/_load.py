@@ -1,0 +1,255 @@
+"""Reading mlgate.yaml: YAML nodes (for line numbers), then msgspec validation."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import yaml
+
+from mlgate._errors import ConfigError, NotARepository
+from mlgate.config._schema import Config, RemoteConfig
+
+CONFIG_NAME = "mlgate.yaml"
+STATE_DIR = ".mlgate"
+LOCK_DIR = "mlgate.lock"
+
+_Key = tuple[str | int, ...]
+_PATH_TOKEN = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[(['\"])(.*?)\3\]")
+_STAGE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A repository that mlgate manages.
+
+    Attributes:
+        root: Absolute path of the directory holding mlgate.yaml.
+        config: The validated configuration (environment overrides applied).
+    """
+
+    root: str
+    config: Config
+
+    @property
+    def state_dir(self) -> str:
+        return os.path.join(self.root, STATE_DIR)
+
+    @property
+    def cache_dir(self) -> str:
+        return os.path.join(self.root, self.config.cache.dir)
+
+    @property
+    def lock_dir(self) -> str:
+        return os.path.join(self.root, LOCK_DIR)
+
+
+def find_root(start: str | None = None) -> str:
+    """Return the nearest directory at or above ``start`` that holds mlgate.yaml.
+
+    Raises:
+        NotARepository: there is none.
+    """
+    here = os.path.abspath(start or os.getcwd())
+    current = here
+    while True:
+        if os.path.isfile(os.path.join(current, CONFIG_NAME)):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            raise NotARepository(
+                f"no {CONFIG_NAME} in {here} or any parent directory; "
+                "run `mlgate init` at the root of your repository first"
+            )
+        current = parent
+
+
+def load_project(start: str | None = None) -> Project:
+    """Find the repository around ``start`` and load its config."""
+    root = find_root(start)
+    return Project(root=root, config=load_config(os.path.join(root, CONFIG_NAME)))
+
+
+def load_config(path: str) -> Config:
+    """Parse and validate a config file.
+
+    Environment overrides: ``MLGATE_REGISTRY`` replaces ``registry`` and
+    ``MLGATE_REMOTE`` replaces ``remote``'s URL.
+
+    Raises:
+        ConfigError: naming the file, the line and the key, and what was expected.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist; run `mlgate init` to create it") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    config = parse_config(text, path)
+    return _with_env(config)
+
+
+def parse_config(text: str, filename: str = CONFIG_NAME) -> Config:
+    """Validate config ``text``; ``filename`` only labels error messages."""
+    data, lines = _parse_yaml(text, filename)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{filename}:1: the file must be a mapping of keys such as `stages:` and `track:`, "
+            f"not a {type(data).__name__}"
+        )
+    try:
+        config = msgspec.convert(data, Config, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _validation_error(str(exc), filename, lines) from None
+    _check_semantics(config, filename, lines)
+    return config
+
+
+def _with_env(config: Config) -> Config:
+    registry = os.environ.get("MLGATE_REGISTRY")
+    remote_url = os.environ.get("MLGATE_REMOTE")
+    if registry:
+        config = msgspec.structs.replace(config, registry=registry)
+    if remote_url:
+        current = config.remote_config
+        remote = (
+            msgspec.structs.replace(current, url=remote_url)
+            if current
+            else RemoteConfig(url=remote_url)
+        )
+        config = msgspec.structs.replace(config, remote=remote)
+    return config
+
+
+def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[_Key, int]]:
+    loader = yaml.CSafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"{filename}{line}: malformed YAML: {exc.problem or exc.context}; "
+            "fix the indentation or quoting there"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{filename}: malformed YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    lines: dict[_Key, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return data, lines
+
+
+def _index_lines(node: yaml.Node, key: _Key, lines: dict[_Key, int]) -> None:
+    lines[key] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for knode, vnode in node.value:
+            child = (*key, str(knode.value))
+            _index_lines(vnode, child, lines)
+            lines[child] = knode.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_lines(item, (*key, i), lines)
+
+
+def _parse_msgspec_path(path: str) -> _Key:
+    key: list[str | int] = []
+    for name, index, _q, quoted in _PATH_TOKEN.findall(path.removeprefix("$")):
+        if name:
+            key.append(name)
+        elif index:
+            key.append(int(index))
+        else:
+            key.append(quoted)
+    return tuple(key)
+
+
+def _line_of(key: _Key, lines: dict[_Key, int]) -> int | None:
+    for end in range(len(key), -1, -1):
+        if key[:end] in lines:
+            return lines[key[:end]]
+    return None
+
+
+def _dotted(key: _Key) -> str:
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "(top level)"
+
+
+def _validation_error(message: str, filename: str, lines: dict[_Key, int]) -> ConfigError:
+    text, _, where = message.partition(" - at `")
+    key = _parse_msgspec_path(where.rstrip("`")) if where else ()
+    unknown = re.search(r"unknown field `([^`]*)`", text)
+    if unknown:
+        key = (*key, unknown.group(1))
+        text = f"unknown key `{unknown.group(1)}`; check the spelling (see README, mlgate.yaml)"
+    missing = re.search(r"missing required field `([^`]*)`", text)
+    if missing:
+        text = f"required key `{missing.group(1)}` is missing"
+    line = _line_of(key, lines)
+    at = f":{line}" if line is not None else ""
+    return ConfigError(f"{filename}{at}: {_dotted(key)}: {text}")
+
+
+def _fail(filename: str, lines: dict[_Key, int], key: _Key, text: str) -> ConfigError:
+    line = _line_of(key, lines)
+    at = f":{line}" if line is not None else ""
+    return ConfigError(f"{filename}{at}: {_dotted(key)}: {text}")
+
+
+def check_relative_path(path: str) -> str | None:
+    """Return why ``path`` is not an acceptable repository-relative path, or None."""
+    if not path or "\0" in path:
+        return "a path must be a non-empty string"
+    if os.path.isabs(path) or path.startswith("~"):
+        return f"'{path}' is absolute; write it relative to the repository root"
+    if ".." in path.replace("\\", "/").split("/"):
+        return f"'{path}' contains '..'; paths must stay inside the repository"
+    return None
+
+
+def _check_semantics(config: Config, filename: str, lines: dict[_Key, int]) -> None:
+    remote = config.remote_config
+    if remote is not None:
+        key: _Key = ("remote",) if isinstance(config.remote, str) else ("remote", "url")
+        if "://" not in remote.url:
+            raise _fail(
+                filename,
+                lines,
+                key,
+                f"'{remote.url}' is not a URL; use s3://bucket/prefix, gs://..., az://... "
+                "or file:///absolute/dir",
+            )
+        if remote.jobs < 1:
+            raise _fail(filename, lines, ("remote", "jobs"), "must be at least 1")
+    cache_problem = check_relative_path(config.cache.dir)
+    if cache_problem:
+        raise _fail(filename, lines, ("cache", "dir"), cache_problem)
+    for i, path in enumerate(config.track):
+        problem = check_relative_path(path)
+        if problem:
+            raise _fail(filename, lines, ("track", i), problem)
+    for name, stage in config.stages.items():
+        if not _STAGE_NAME.match(name):
+            raise _fail(
+                filename,
+                lines,
+                ("stages", name),
+                f"stage name '{name}' may use only letters, digits, '_', '-' and '.'",
+            )
+        for field in ("deps", "outs", "metrics"):
+            for i, path in enumerate(getattr(stage, field)):
+                problem = check_relative_path(path)
+                if problem:
+                    raise _fail(filename, lines, ("stages", name, field, i), problem)

@@ -1,0 +1,79 @@
+"""The typed schema of mlgate.yaml.
+
+msgspec validates the parsed YAML against these Structs; field defaults are the
+embedded single-machine setup (SQLite registry, local cache).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+DEFAULT_REGISTRY = "sqlite:///.mlgate/registry.db"
+DEFAULT_CACHE_DIR = ".mlgate/cache"
+
+LinkType = Literal["auto", "copy", "hardlink"]
+
+
+class RemoteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Where `mlgate push/pull` send and fetch objects.
+
+    Attributes:
+        url: s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or file:///dir.
+        endpoint: An S3-compatible endpoint (MinIO, moto, Ceph). http:// endpoints are
+            allowed only when set here explicitly.
+        region: The bucket's region for S3.
+        jobs: Concurrent transfers by default (overridden by `-j`).
+        timeout: Seconds before one request is given up (it is retried twice first).
+    """
+
+    url: str
+    endpoint: str | None = None
+    region: str | None = None
+    jobs: int = 16
+    timeout: float = 30.0
+
+
+class CacheConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The local content-addressed cache.
+
+    Attributes:
+        dir: Where objects live, relative to the repository root.
+        link: How the workspace gets files from the cache. ``auto`` reflinks where the
+            filesystem can and copies elsewhere; ``hardlink`` shares the inode and makes
+            cache files read-only.
+    """
+
+    dir: str = DEFAULT_CACHE_DIR
+    link: LinkType = "auto"
+
+
+class Stage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One step of the pipeline (planned and run by `mlgate run`)."""
+
+    cmd: str
+    deps: list[str] = msgspec.field(default_factory=list)
+    outs: list[str] = msgspec.field(default_factory=list)
+    params: list[str | dict[str, list[str]]] = msgspec.field(default_factory=list)
+    metrics: list[str] = msgspec.field(default_factory=list)
+    env: list[str] = msgspec.field(default_factory=list)
+    always_run: bool = False
+    wdir: str = "."
+
+
+class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The whole of mlgate.yaml."""
+
+    registry: str = DEFAULT_REGISTRY
+    remote: str | RemoteConfig | None = None
+    cache: CacheConfig = msgspec.field(default_factory=CacheConfig)
+    track: list[str] = msgspec.field(default_factory=list)
+    stages: dict[str, Stage] = msgspec.field(default_factory=dict)
+
+    @property
+    def remote_config(self) -> RemoteConfig | None:
+        """The remote as a :class:`RemoteConfig`, whichever form the file used."""
+        if isinstance(self.remote, str):
+            return RemoteConfig(url=self.remote)
+        return self.remote

@@ -1,0 +1,163 @@
+"""`mlgate checkout`: make the workspace match the pointers, losing nothing.
+
+Checkout plans first and changes nothing until the plan is safe: a workspace file
+whose content is not in the cache would be lost by overwriting or deleting it, so
+that is refused unless ``force`` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mlgate._errors import ObjectNotFound, WorkspaceConflict
+from mlgate._fs import translate_os_errors
+from mlgate.store._cache import exec_mode
+from mlgate.store._digest import Digest
+from mlgate.store._lock import repo_lock
+from mlgate.store._pointer import Pointer, digest_of
+from mlgate.store._progress import NO_PROGRESS, Advance, Progress
+from mlgate.store._statcache import StatKey, now_ns
+from mlgate.store._tree import TreeEntry, decode_tree
+from mlgate.store._workspace import StatRow, Workspace
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """What checkout did to one tracked path."""
+
+    path: str
+    written: int
+    removed: int
+    unchanged: int
+
+
+@dataclass
+class _Plan:
+    pointer: Pointer
+    writes: list[tuple[str, Digest, int]] = field(default_factory=list)  # rel, digest, mode
+    removes: list[str] = field(default_factory=list)
+    clear: str | None = None  # a path of the wrong kind, removed first
+    unchanged: int = 0
+
+
+def checkout(
+    ws: Workspace,
+    user_paths: Sequence[str] = (),
+    cwd: str | None = None,
+    *,
+    force: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> list[CheckoutResult]:
+    """Restore tracked paths from the cache.
+
+    Raises:
+        WorkspaceConflict: without ``force``, a change would destroy data that is not
+            in the cache; nothing was changed.
+        ObjectNotFound: objects are missing from the cache (run `mlgate pull`).
+        CorruptObject: a cache object is damaged; it was quarantined.
+    """
+    pointers = ws.selected(user_paths, cwd)
+    with repo_lock(ws.state_dir, exclusive=False):
+        conflicts: list[str] = []
+        plans = [_plan(ws, p, force, conflicts) for p in pointers]
+        if conflicts:
+            shown = "\n  ".join(conflicts[:10])
+            more = f"\n  ... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+            raise WorkspaceConflict(
+                f"checkout would overwrite or delete data that is not in the cache:\n  {shown}"
+                f"{more}\nRun `mlgate add` on those paths to keep them, or "
+                "`mlgate checkout --force` to discard them. Nothing was changed."
+            )
+        missing = sum(1 for plan in plans for _, d, _ in plan.writes if not ws.cache.has(d))
+        if missing:
+            raise ObjectNotFound(
+                f"{missing} object(s) needed by checkout are not in the cache; run `mlgate pull` "
+                "to fetch them from the remote. Nothing was changed."
+            )
+        total = sum(len(p.writes) for p in plans)
+        with progress.task("checkout", total) as advance, translate_os_errors("checking out"):
+            return [_apply(ws, plan, advance) for plan in plans]
+
+
+def _plan(ws: Workspace, pointer: Pointer, force: bool, conflicts: list[str]) -> _Plan:
+    plan = _Plan(pointer)
+    snap = ws.snapshot(pointer.path)
+
+    def precious(rel: str, digest: Digest) -> None:
+        if not force and not ws.cache.has(digest):
+            conflicts.append(rel)
+
+    if pointer.kind == "file":
+        if snap.kind == "tree":
+            if not force:
+                conflicts.append(f"{pointer.path} (a directory where a file is recorded)")
+            plan.clear = pointer.path
+        elif snap.digest == pointer.digest:
+            st = os.stat(ws.abspath(pointer.path))
+            if exec_mode(st.st_mode) == pointer.mode or ws.cache.link == "hardlink":
+                plan.unchanged = 1
+                return plan
+        elif snap.digest is not None:
+            precious(pointer.path, snap.digest)
+        plan.writes.append((pointer.path, digest_of(pointer), pointer.mode))
+        return plan
+
+    entries = decode_tree(ws.cache.read_bytes(digest_of(pointer)), pointer.digest)
+    if snap.kind == "file":
+        if snap.digest is not None:
+            precious(pointer.path, snap.digest)
+        plan.clear = pointer.path
+        current: dict[str, TreeEntry] = {}
+    else:
+        current = {e.path: e for e in snap.entries}
+    for entry in entries:
+        rel = f"{pointer.path}/{entry.path}"
+        have = current.pop(entry.path, None)
+        if have is not None and have.digest == entry.digest and have.mode == entry.mode:
+            plan.unchanged += 1
+            continue
+        if have is not None and have.digest != entry.digest:
+            precious(rel, Digest(have.digest))
+        plan.writes.append((rel, Digest(entry.digest), entry.mode))
+    for extra in current.values():
+        rel = f"{pointer.path}/{extra.path}"
+        precious(rel, Digest(extra.digest))
+        plan.removes.append(rel)
+    return plan
+
+
+def _apply(ws: Workspace, plan: _Plan, advance: Advance) -> CheckoutResult:
+    if plan.clear is not None:
+        target = ws.abspath(plan.clear)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+    for rel in plan.removes:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(ws.abspath(rel))
+    if plan.removes and plan.pointer.kind == "tree":
+        _prune_empty_dirs(ws.abspath(plan.pointer.path))
+    rows: list[StatRow] = []
+    started = now_ns()
+    for rel, digest, mode in plan.writes:
+        dest = ws.abspath(rel)
+        if os.path.isdir(dest) and not os.path.islink(dest):
+            shutil.rmtree(dest)  # its files were planned as removals, so nothing is lost
+        st = ws.cache.materialise(digest, dest, mode)
+        rows.append((rel, StatKey.of(st), digest))
+        advance(1)
+    ws.stats.record(rows, started)
+    return CheckoutResult(plan.pointer.path, len(plan.writes), len(plan.removes), plan.unchanged)
+
+
+def _prune_empty_dirs(top: str) -> None:
+    for directory, _dirs, _files in os.walk(top, topdown=False):
+        if directory != top:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)

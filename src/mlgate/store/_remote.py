@@ -1,0 +1,205 @@
+"""Remotes: object storage (S3, GCS, Azure, a local directory) spoken to through obstore.
+
+The remote holds the same layout as the local cache: ``objects/ab/cdef...``. Objects
+are immutable, so a key that exists never needs writing again, and each put is atomic
+(S3 multipart uploads are invisible until complete), so an interrupted push resumes
+by listing what arrived.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlparse
+
+from mlgate._errors import ObjectNotFound, RemoteError
+from mlgate.config import RemoteConfig
+
+if TYPE_CHECKING:
+    from obstore.store import ClientConfig, ObjectStore, RetryConfig, S3Config
+
+
+class Remote(Protocol):
+    """A key/value blob store that mlgate transfers objects to and from.
+
+    Contract (checked for every backend by :mod:`mlgate.testing`):
+
+    - ``list_keys(prefix)`` returns every key under ``prefix`` (relative to the remote's
+      root) in one batched listing; an empty or missing prefix gives an empty set.
+    - ``put_file`` makes ``key`` hold the file's bytes atomically: a reader sees the old
+      state or the whole new object. Putting an existing key is allowed.
+    - ``get_file`` writes the object to ``dest`` (which it creates) and returns its size;
+      it raises :class:`~mlgate.ObjectNotFound` when the key does not exist.
+    - Every failure to reach the service, or a refusal of the credentials, raises
+      :class:`~mlgate.RemoteError` whose message names the URL and the fix.
+    - The async methods may run concurrently on one event loop; instances are not shared
+      across threads.
+    """
+
+    url: str
+
+    def list_keys(self, prefix: str) -> set[str]: ...
+
+    async def put_file(self, key: str, path: str) -> None: ...
+
+    async def get_file(self, key: str, dest: str) -> int: ...
+
+    async def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    async def get_bytes(self, key: str) -> bytes: ...
+
+
+class ObstoreRemote:
+    """The :class:`Remote` for every URL scheme obstore supports."""
+
+    def __init__(self, config: RemoteConfig) -> None:
+        self.url = config.url
+        self._store = _make_store(config)
+
+    def list_keys(self, prefix: str) -> set[str]:
+        import obstore
+
+        keys: set[str] = set()
+        try:
+            for chunk in obstore.list(self._store, prefix=prefix, chunk_size=1000):
+                keys.update(meta["path"] for meta in chunk)
+        except FileNotFoundError:
+            return keys
+        except Exception as exc:
+            raise _remote_error(exc, self.url, "listing") from None
+        return keys
+
+    async def put_file(self, key: str, path: str) -> None:
+        from pathlib import Path
+
+        import obstore
+
+        try:
+            await obstore.put_async(self._store, key, Path(path))
+        except Exception as exc:
+            raise _remote_error(exc, self.url, f"uploading {key}") from None
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        import obstore
+
+        try:
+            await obstore.put_async(self._store, key, data)
+        except Exception as exc:
+            raise _remote_error(exc, self.url, f"uploading {key}") from None
+
+    async def get_file(self, key: str, dest: str) -> int:
+        import obstore
+
+        size = 0
+        try:
+            response = await obstore.get_async(self._store, key)
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                async for chunk in response.stream(min_chunk_size=4 << 20):
+                    view = memoryview(chunk)
+                    size += len(view)
+                    while view:
+                        view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+        except FileNotFoundError as exc:
+            if exc.filename == dest:
+                raise
+            raise ObjectNotFound(f"{key} is not on the remote {self.url}") from None
+        except OSError:
+            raise
+        except Exception as exc:
+            raise _remote_error(exc, self.url, f"downloading {key}") from None
+        return size
+
+    async def get_bytes(self, key: str) -> bytes:
+        import obstore
+
+        try:
+            response = await obstore.get_async(self._store, key)
+            return bytes(await response.bytes_async())
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{key} is not on the remote {self.url}") from None
+        except Exception as exc:
+            raise _remote_error(exc, self.url, f"downloading {key}") from None
+
+
+def open_remote(config: RemoteConfig | None) -> Remote:
+    """The remote described by ``config``.
+
+    Raises:
+        RemoteError: none is configured, or the URL's scheme is unsupported.
+    """
+    if config is None:
+        raise RemoteError(
+            "no remote is configured; add `remote: s3://bucket/prefix` (or file:///dir) to "
+            "mlgate.yaml, set MLGATE_REMOTE, or pass --remote URL"
+        )
+    return ObstoreRemote(config)
+
+
+def _make_store(config: RemoteConfig) -> ObjectStore:
+    from obstore.store import LocalStore, S3Store, from_url
+
+    parsed = urlparse(config.url)
+    timeout = timedelta(seconds=config.timeout)
+    client: ClientConfig = {"timeout": timeout, "connect_timeout": timedelta(seconds=5)}
+    retry: RetryConfig = {"max_retries": 2, "retry_timeout": timeout * 2}
+    try:
+        if parsed.scheme == "file":
+            if parsed.netloc not in ("", "localhost"):
+                raise RemoteError(
+                    f"{config.url}: a file:// URL needs an absolute path (file:///dir)"
+                )
+            return LocalStore(prefix=parsed.path, mkdir=True)
+        if parsed.scheme == "s3":
+            s3: S3Config = {}
+            if config.endpoint:
+                s3["endpoint"] = config.endpoint
+                client["allow_http"] = config.endpoint.startswith("http://")
+            if config.region:
+                s3["region"] = config.region
+            return S3Store(
+                parsed.netloc,
+                prefix=parsed.path.strip("/") or None,
+                config=s3,
+                client_options=client,
+                retry_config=retry,
+            )
+        if parsed.scheme in ("gs", "gcs", "az", "azure", "abfs", "abfss", "http", "https"):
+            return from_url(config.url, client_options=client, retry_config=retry)
+    except RemoteError:
+        raise
+    except Exception as exc:
+        raise RemoteError(f"cannot configure the remote {config.url}: {exc}") from None
+    raise RemoteError(
+        f"unsupported remote URL {config.url}; use s3://, gs://, az:// or file:///absolute/dir"
+    )
+
+
+def _remote_error(exc: BaseException, url: str, action: str) -> RemoteError:
+    from obstore.exceptions import PermissionDeniedError, UnauthenticatedError
+
+    text = str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    if isinstance(exc, PermissionDeniedError | UnauthenticatedError) or any(
+        marker in text
+        for marker in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403")
+    ):
+        return RemoteError(
+            f"the remote {url} refused the credentials while {action}; set "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or the provider's equivalent) to a key "
+            "that may read and write this bucket"
+        )
+    if "NoSuchBucket" in text:
+        return RemoteError(
+            f"the bucket of {url} does not exist; create it or fix `remote` in mlgate.yaml"
+        )
+    if any(m in text.lower() for m in ("connect", "dns", "timed out", "timeout", "refused")):
+        return RemoteError(
+            f"cannot reach the remote {url} while {action} ({first}); check the network and "
+            "`remote.endpoint` in mlgate.yaml, then run the command again: finished transfers "
+            "are kept and skipped"
+        )
+    return RemoteError(f"the remote {url} failed while {action}: {first}")
