@@ -11,7 +11,7 @@ import msgspec
 import yaml
 
 from mlgate._errors import ConfigError, NotARepository
-from mlgate.config._schema import Config, RemoteConfig
+from mlgate.config._schema import Config, RemoteConfig, Stage
 
 CONFIG_NAME = "mlgate.yaml"
 STATE_DIR = ".mlgate"
@@ -103,6 +103,15 @@ def parse_config(text: str, filename: str = CONFIG_NAME) -> Config:
             f"{filename}:1: the file must be a mapping of keys such as `stages:` and `track:`, "
             f"not a {type(data).__name__}"
         )
+    stages = data.get("stages")
+    if isinstance(stages, dict):
+        # msgspec reports a dict key as `[...]`; validating each stage alone lets the
+        # message name it.
+        for name, raw in stages.items():
+            try:
+                msgspec.convert(raw, Stage, strict=True)
+            except msgspec.ValidationError as exc:
+                raise _validation_error(str(exc), filename, lines, ("stages", str(name))) from None
     try:
         config = msgspec.convert(data, Config, strict=True)
     except msgspec.ValidationError as exc:
@@ -163,7 +172,8 @@ def _index_lines(node: yaml.Node, key: _Key, lines: dict[_Key, int]) -> None:
 
 def _parse_msgspec_path(path: str) -> _Key:
     key: list[str | int] = []
-    for name, index, _q, quoted in _PATH_TOKEN.findall(path.removeprefix("$")):
+    path = path.removeprefix("$").split("[...]", 1)[0]  # an unnamed dict key ends what we know
+    for name, index, _q, quoted in _PATH_TOKEN.findall(path):
         if name:
             key.append(name)
         elif index:
@@ -187,19 +197,44 @@ def _dotted(key: _Key) -> str:
     return out or "(top level)"
 
 
-def _validation_error(message: str, filename: str, lines: dict[_Key, int]) -> ConfigError:
+def _validation_error(
+    message: str, filename: str, lines: dict[_Key, int], prefix: _Key = ()
+) -> ConfigError:
     text, _, where = message.partition(" - at `")
-    key = _parse_msgspec_path(where.rstrip("`")) if where else ()
+    key = prefix + (_parse_msgspec_path(where.rstrip("`")) if where else ())
     unknown = re.search(r"unknown field `([^`]*)`", text)
     if unknown:
         key = (*key, unknown.group(1))
         text = f"unknown key `{unknown.group(1)}`; check the spelling (see README, mlgate.yaml)"
+    if text.startswith("Invalid enum value"):
+        choices = _literal_choices(key)
+        if choices:
+            text += f"; expected one of: {', '.join(choices)}"
     missing = re.search(r"missing required field `([^`]*)`", text)
     if missing:
         text = f"required key `{missing.group(1)}` is missing"
     line = _line_of(key, lines)
     at = f":{line}" if line is not None else ""
     return ConfigError(f"{filename}{at}: {_dotted(key)}: {text}")
+
+
+def _literal_choices(key: _Key) -> tuple[str, ...]:
+    """The allowed values of the Literal-typed field at ``key`` (error path only)."""
+    import typing
+
+    node: Any = Config
+    if key[:1] == ("stages",) and len(key) > 2:
+        node, key = Stage, key[2:]  # skip the stage's name, a dict key
+    for part in key:
+        if isinstance(part, int) or not isinstance(node, type):
+            return ()
+        node = typing.get_type_hints(node).get(part)
+        for arg in typing.get_args(node) or (node,):
+            if isinstance(arg, type) and issubclass(arg, msgspec.Struct):
+                node = arg
+    if typing.get_origin(node) is typing.Literal:
+        return tuple(str(a) for a in typing.get_args(node))
+    return ()
 
 
 def _fail(filename: str, lines: dict[_Key, int], key: _Key, text: str) -> ConfigError:

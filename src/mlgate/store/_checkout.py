@@ -91,14 +91,22 @@ def _plan(ws: Workspace, pointer: Pointer, force: bool, conflicts: list[str]) ->
         if not force and not ws.cache.has(digest):
             conflicts.append(rel)
 
+    def in_place(rel: str, digest: Digest, have_mode: int | None, mode: int) -> bool:
+        """Whether a file whose content is already right needs no rewrite."""
+        if ws.cache.link == "hardlink":  # must be the cache's inode; modes are read-only
+            obj = ws.cache.path(digest)
+            return os.path.exists(obj) and os.path.samefile(ws.abspath(rel), obj)
+        if have_mode is None:
+            have_mode = exec_mode(os.stat(ws.abspath(rel)).st_mode)
+        return have_mode == mode
+
     if pointer.kind == "file":
         if snap.kind == "tree":
             if not force:
                 conflicts.append(f"{pointer.path} (a directory where a file is recorded)")
             plan.clear = pointer.path
         elif snap.digest == pointer.digest:
-            st = os.stat(ws.abspath(pointer.path))
-            if exec_mode(st.st_mode) == pointer.mode or ws.cache.link == "hardlink":
+            if in_place(pointer.path, digest_of(pointer), None, pointer.mode):
                 plan.unchanged = 1
                 return plan
         elif snap.digest is not None:
@@ -117,12 +125,14 @@ def _plan(ws: Workspace, pointer: Pointer, force: bool, conflicts: list[str]) ->
     for entry in entries:
         rel = f"{pointer.path}/{entry.path}"
         have = current.pop(entry.path, None)
-        if have is not None and have.digest == entry.digest and have.mode == entry.mode:
-            plan.unchanged += 1
-            continue
-        if have is not None and have.digest != entry.digest:
+        digest = Digest(entry.digest)
+        if have is not None and have.digest == entry.digest:
+            if in_place(rel, digest, have.mode, entry.mode):
+                plan.unchanged += 1
+                continue
+        elif have is not None:
             precious(rel, Digest(have.digest))
-        plan.writes.append((rel, Digest(entry.digest), entry.mode))
+        plan.writes.append((rel, digest, entry.mode))
     for extra in current.values():
         rel = f"{pointer.path}/{extra.path}"
         precious(rel, Digest(extra.digest))
