@@ -53,12 +53,18 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     return run
 
 
-def run_mlgate(*args: str, cwd: Path | str, env: dict[str, str] | None = None,
-               timeout: float = 120) -> Result:
+def run_mlgate(
+    *args: str, cwd: Path | str, env: dict[str, str] | None = None, timeout: float = 120
+) -> Result:
     """Run `python -m mlgate` in a subprocess (coverage follows it)."""
     done = subprocess.run(
-        [sys.executable, "-m", "mlgate", *args], cwd=cwd, capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, timeout=timeout, check=False,
+        [sys.executable, "-m", "mlgate", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 
@@ -97,11 +103,17 @@ def s3_remote(s3_endpoint: str, aws_env: None) -> RemoteConfig:
     import boto3
 
     bucket = f"mlgate-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     client.create_bucket(Bucket=bucket)
-    return RemoteConfig(url=f"s3://{bucket}/team/project", endpoint=s3_endpoint,
-                        region="us-east-1", timeout=10)
+    return RemoteConfig(
+        url=f"s3://{bucket}/team/project", endpoint=s3_endpoint, region="us-east-1", timeout=10
+    )
 
 
 @pytest.fixture

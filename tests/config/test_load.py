@@ -54,11 +54,24 @@ def test_string_remote_becomes_remote_config() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("stages:\n  train:\n    cmd: 5\n", "mlgate.yaml:3: stages.train.cmd: Expected `str`, got `int`"),
+        (
+            "stages:\n  train:\n    cmd: 5\n",
+            "mlgate.yaml:3: stages.train.cmd: Expected `str`, got `int`",
+        ),
         ("stages:\n  train:\n    deps: [a]\n", "mlgate.yaml:2: stages.train: required key `cmd`"),
-        ("stages:\n  train:\n    cmd: x\n    depz: [a]\n", "mlgate.yaml:4: stages.train.depz: unknown key"),
-        ("cache:\n  link: symlink\n", "mlgate.yaml:2: cache.link: Invalid enum value 'symlink'; expected one of: auto, copy, hardlink"),
-        ("track:\n  - ok.csv\n  - ../outside.csv\n", "mlgate.yaml:3: track[1]: '../outside.csv' contains '..'"),
+        (
+            "stages:\n  train:\n    cmd: x\n    depz: [a]\n",
+            "mlgate.yaml:4: stages.train.depz: unknown key",
+        ),
+        (
+            "cache:\n  link: symlink\n",
+            "mlgate.yaml:2: cache.link: Invalid enum value 'symlink'; "
+            "expected one of: auto, copy, hardlink",
+        ),
+        (
+            "track:\n  - ok.csv\n  - ../outside.csv\n",
+            "mlgate.yaml:3: track[1]: '../outside.csv' contains '..'",
+        ),
         ("track: [/etc/passwd]\n", "mlgate.yaml:1: track[0]: '/etc/passwd' is absolute"),
         ("remote: not-a-url\n", "mlgate.yaml:1: remote: 'not-a-url' is not a URL"),
         ("remote: {url: s3://b, jobs: 0}\n", "mlgate.yaml:1: remote.jobs: must be at least 1"),

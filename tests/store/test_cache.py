@@ -30,7 +30,9 @@ def test_put_bytes_is_idempotent_and_read_only(cache: LocalCache) -> None:
         cache.put_bytes(b"hello", hash_bytes(b"other"))
 
 
-def test_large_file_is_stored_without_sharing_the_users_inode(cache: LocalCache, tmp_path: Path) -> None:
+def test_large_file_is_stored_without_sharing_the_users_inode(
+    cache: LocalCache, tmp_path: Path
+) -> None:
     src = tmp_path / "big.bin"
     payload = os.urandom(LARGE_FILE + 123)
     src.write_bytes(payload)

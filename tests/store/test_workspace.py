@@ -29,8 +29,13 @@ def test_add_file_writes_a_pointer_and_gitignore(ws: Workspace, repo: Path) -> N
     pointer_file = repo / "mlgate.lock" / "paths" / "data" / "raw.csv.json"
     doc = json.loads(pointer_file.read_text())
     assert doc == {
-        "mlgate": 1, "path": "data/raw.csv", "kind": "file",
-        "digest": hash_bytes(b"a,b\n1,2\n"), "size": 8, "files": 1, "mode": 0o644,
+        "mlgate": 1,
+        "path": "data/raw.csv",
+        "kind": "file",
+        "digest": hash_bytes(b"a,b\n1,2\n"),
+        "size": 8,
+        "files": 1,
+        "mode": 0o644,
     }
     assert "/raw.csv" in (repo / "data" / ".gitignore").read_text().splitlines()
     [again] = ws.add(["data/raw.csv"])
@@ -38,7 +43,9 @@ def test_add_file_writes_a_pointer_and_gitignore(ws: Workspace, repo: Path) -> N
     assert _states(ws) == {"data/raw.csv": "ok"}
 
 
-def test_directory_status_lists_changed_files_and_checkout_restores(ws: Workspace, repo: Path) -> None:
+def test_directory_status_lists_changed_files_and_checkout_restores(
+    ws: Workspace, repo: Path
+) -> None:
     for i in range(30):
         write(repo / "imgs" / f"{i:02d}.bin", f"image {i}")
     write(repo / "imgs" / "sub" / "deep.bin", "deep")
@@ -196,12 +203,14 @@ def test_malformed_pointer_names_the_file_and_the_fix(ws: Workspace, repo: Path)
     pointer.write_text("{ not json")
     with pytest.raises(PathError, match=r"a\.csv\.json is malformed.*git checkout --"):
         status(ws)
-    pointer.write_text(json.dumps({"path": "b.csv", "kind": "file", "digest": "0" * 64,
-                                   "size": 1, "files": 1}))
+    pointer.write_text(
+        json.dumps({"path": "b.csv", "kind": "file", "digest": "0" * 64, "size": 1, "files": 1})
+    )
     with pytest.raises(PathError, match="names 'b.csv', not 'a.csv'"):
         status(ws)
-    pointer.write_text(json.dumps({"path": "a.csv", "kind": "file", "digest": "../x",
-                                   "size": 1, "files": 1}))
+    pointer.write_text(
+        json.dumps({"path": "a.csv", "kind": "file", "digest": "../x", "size": 1, "files": 1})
+    )
     with pytest.raises(PathError, match="malformed digest"):
         status(ws)
 
@@ -216,10 +225,16 @@ def test_hardlink_mode(repo: Path) -> None:
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def test_pointers_of_different_paths_merge_without_conflict(ws: Workspace, repo: Path) -> None:

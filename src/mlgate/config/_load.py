@@ -144,9 +144,12 @@ def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[_Key, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
+        started = ""
+        if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            started = f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
         raise ConfigError(
-            f"{filename}{line}: malformed YAML: {exc.problem or exc.context}; "
-            "fix the indentation or quoting there"
+            f"{filename}{line}: malformed YAML: {exc.problem or exc.context}{started}; "
+            "fix the indentation, brackets or quoting there"
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{filename}: malformed YAML: {exc}") from None

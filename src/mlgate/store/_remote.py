@@ -33,25 +33,30 @@ class Remote(Protocol):
       it raises :class:`~mlgate.ObjectNotFound` when the key does not exist.
     - Every failure to reach the service, or a refusal of the credentials, raises
       :class:`~mlgate.RemoteError` whose message names the URL and the fix.
-    - The async methods may run concurrently on one event loop; instances are not shared
-      across threads.
+    - Every method may be called from several threads at once (transfers run ``-j`` of
+      them); implementations release the GIL while they wait on the network.
     """
 
     url: str
 
     def list_keys(self, prefix: str) -> set[str]: ...
 
-    async def put_file(self, key: str, path: str) -> None: ...
+    def put_file(self, key: str, path: str) -> None: ...
 
-    async def get_file(self, key: str, dest: str) -> int: ...
+    def get_file(self, key: str, dest: str) -> int: ...
 
-    async def put_bytes(self, key: str, data: bytes) -> None: ...
+    def put_bytes(self, key: str, data: bytes) -> None: ...
 
-    async def get_bytes(self, key: str) -> bytes: ...
+    def get_bytes(self, key: str) -> bytes: ...
 
 
 class ObstoreRemote:
-    """The :class:`Remote` for every URL scheme obstore supports."""
+    """The :class:`Remote` for every URL scheme obstore supports.
+
+    It uses obstore's blocking calls from worker threads rather than its asyncio API:
+    completing asyncio futures from obstore's runtime threads races with interpreter
+    shutdown and can abort the process after a successful transfer.
+    """
 
     def __init__(self, config: RemoteConfig) -> None:
         self.url = config.url
@@ -70,33 +75,33 @@ class ObstoreRemote:
             raise _remote_error(exc, self.url, "listing") from None
         return keys
 
-    async def put_file(self, key: str, path: str) -> None:
+    def put_file(self, key: str, path: str) -> None:
         from pathlib import Path
 
         import obstore
 
         try:
-            await obstore.put_async(self._store, key, Path(path))
+            obstore.put(self._store, key, Path(path))
         except Exception as exc:
             raise _remote_error(exc, self.url, f"uploading {key}") from None
 
-    async def put_bytes(self, key: str, data: bytes) -> None:
+    def put_bytes(self, key: str, data: bytes) -> None:
         import obstore
 
         try:
-            await obstore.put_async(self._store, key, data)
+            obstore.put(self._store, key, data)
         except Exception as exc:
             raise _remote_error(exc, self.url, f"uploading {key}") from None
 
-    async def get_file(self, key: str, dest: str) -> int:
+    def get_file(self, key: str, dest: str) -> int:
         import obstore
 
         size = 0
         try:
-            response = await obstore.get_async(self._store, key)
+            response = obstore.get(self._store, key)
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                async for chunk in response.stream(min_chunk_size=4 << 20):
+                for chunk in response.stream(min_chunk_size=4 << 20):
                     view = memoryview(chunk)
                     size += len(view)
                     while view:
@@ -113,12 +118,11 @@ class ObstoreRemote:
             raise _remote_error(exc, self.url, f"downloading {key}") from None
         return size
 
-    async def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str) -> bytes:
         import obstore
 
         try:
-            response = await obstore.get_async(self._store, key)
-            return bytes(await response.bytes_async())
+            return bytes(obstore.get(self._store, key).bytes())
         except FileNotFoundError:
             raise ObjectNotFound(f"{key} is not on the remote {self.url}") from None
         except Exception as exc:

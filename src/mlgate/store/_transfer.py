@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from mlgate._errors import CorruptObject, ObjectNotFound, RemoteError
 from mlgate._fs import tmp_name, translate_os_errors
 from mlgate.store._checkout import CheckoutResult, checkout
-from mlgate.store._digest import LARGE_FILE, Digest, hash_bytes, hash_file
+from mlgate.store._digest import LARGE_FILE, Digest, hash_file
 from mlgate.store._pointer import Pointer, digest_of
 from mlgate.store._progress import NO_PROGRESS, Advance, Progress
 from mlgate.store._remote import Remote
@@ -70,25 +70,16 @@ def push(
         )
     on_remote = remote.list_keys(OBJECTS)
     todo = [d for d in sizes if object_key(d) not in on_remote]
-    moved = 0
 
-    async def upload(digest: Digest) -> None:
-        nonlocal moved
+    def upload(digest: Digest) -> int:
         path = ws.cache.path(digest)
-        if sizes[digest] < LARGE_FILE:
-            with open(path, "rb") as fh:
-                data = fh.read()
-            if hash_bytes(data) != digest:
-                raise ws.cache.quarantine(digest)
-            await remote.put_bytes(object_key(digest), data)
-        else:
-            if hash_file(path) != digest:
-                raise ws.cache.quarantine(digest)
-            await remote.put_file(object_key(digest), path)
-        moved += sizes[digest]
+        if hash_file(path, sizes[digest]) != digest:
+            raise ws.cache.quarantine(digest)
+        remote.put_file(object_key(digest), path)
+        return sizes[digest]
 
     with progress.task("push", len(todo), "objects") as advance:
-        _run(todo, upload, jobs, advance)
+        moved = _run(todo, upload, jobs, advance)
     return TransferResult(len(todo), len(sizes) - len(todo), moved)
 
 
@@ -164,35 +155,34 @@ def _download(
 ) -> TransferResult:
     todo = [d for d in sizes if not ws.cache.has(d)]
     absent: list[Digest] = []
-    moved = 0
 
-    async def download(digest: Digest) -> None:
-        nonlocal moved
+    def download(digest: Digest) -> int:
         key = object_key(digest)
         try:
             if sizes[digest] < LARGE_FILE:
-                data = await remote.get_bytes(key)
-                moved += len(data)
+                data = remote.get_bytes(key)
                 try:
                     ws.cache.put_bytes(data, digest)
                 except CorruptObject:
                     raise _corrupt_remote(remote, digest) from None
-                return
+                return len(data)
             os.makedirs(ws.cache.tmp_dir, exist_ok=True)
             tmp = tmp_name(ws.cache.tmp_dir)
             try:
-                moved += await remote.get_file(key, tmp)
+                size = remote.get_file(key, tmp)
                 if not ws.cache.adopt(tmp, digest):
                     raise _corrupt_remote(remote, digest)
+                return size
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
         except ObjectNotFound:
-            absent.append(digest)
+            absent.append(digest)  # list.append is atomic; reported once all are done
+            return 0
 
     with progress.task(label, len(todo), "objects") as advance:
         with translate_os_errors(f"writing to the cache in {ws.cache.root}"):
-            _run(todo, download, jobs, advance)
+            moved = _run(todo, download, jobs, advance)
     if absent:
         ws.cache.sync()
         raise ObjectNotFound(
@@ -211,20 +201,28 @@ def _corrupt_remote(remote: Remote, digest: Digest) -> RemoteError:
 
 
 def _run(
-    items: Sequence[Digest], work: Callable[[Digest], Awaitable[None]], jobs: int, advance: Advance
-) -> None:
+    items: Sequence[Digest], work: Callable[[Digest], int], jobs: int, advance: Advance
+) -> int:
+    """Apply ``work`` to every item on ``jobs`` threads; returns the sum of its results.
+
+    Progress is reported from the calling thread only. The first failure cancels what
+    has not started and is re-raised; finished items stay done (transfers resume).
+    """
     if not items:
-        return
-    import asyncio  # only transfers pay for importing it
+        return 0
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
-    async def main() -> None:
-        pending = iter(items)
-
-        async def worker() -> None:
-            for item in pending:  # shared iterator: each item goes to one worker
-                await work(item)
-                advance(1)
-
-        await asyncio.gather(*(worker() for _ in range(min(jobs, len(items)))))
-
-    asyncio.run(main())
+    total = 0
+    with ThreadPoolExecutor(max_workers=min(jobs, len(items))) as pool:
+        pending = {pool.submit(work, item) for item in items}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    for rest in pending:
+                        rest.cancel()
+                    raise error
+                total += future.result()
+            advance(len(done))
+    return total
