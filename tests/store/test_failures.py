@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -108,3 +109,4 @@ def test_sigkill_during_add_of_a_1_gib_file(repo: Path) -> None:
     assert [s.state for s in status(ws)] == ["ok"]
     obj = ws.cache.path(ws.pointers.get("big.bin").digest)  # type: ignore[union-attr,arg-type]
     assert os.stat(obj).st_ino != os.stat(big).st_ino
+    shutil.rmtree(repo)  # 2 GiB; pytest would keep it for three sessions

@@ -104,9 +104,10 @@ class LocalCache:
             self._made_dirs.add(fan)
         return fan
 
-    def _publish(self, tmp: str, digest: Digest) -> None:
+    def _publish(self, tmp: str, digest: Digest, *, chmod: bool = True) -> None:
         self._ensure_dirs(digest)
-        os.chmod(tmp, 0o444)
+        if chmod:
+            os.chmod(tmp, 0o444)
         os.replace(tmp, self.path(digest))
 
     def put_bytes(self, data: bytes, digest: Digest | None = None) -> tuple[Digest, bool]:
@@ -121,6 +122,9 @@ class LocalCache:
         if self.has(actual):
             return actual, False
         self._ensure_dirs(actual)
+        # Every temporary is created in tmp/: ext4 allocates a new inode near its parent
+        # directory, so one parent keeps the inodes together, where 256 fan-out parents
+        # would spread them over as many cold block groups.
         tmp = tmp_name(self.tmp_dir)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
@@ -130,7 +134,7 @@ class LocalCache:
                     view = view[os.write(fd, view) :]
             finally:
                 os.close(fd)
-            self._publish(tmp, actual)
+            self._publish(tmp, actual, chmod=False)  # created read-only
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -150,7 +154,7 @@ class LocalCache:
         if st.st_size < LARGE_FILE:
             with open(src, "rb") as fh:
                 data = fh.read()
-            _check_unchanged(src, st)
+                _check_unchanged(src, st, os.fstat(fh.fileno()))
             return self.put_bytes(data)
         digest = hash_file(src, st.st_size)
         dst = self.path(digest)
@@ -318,8 +322,8 @@ class LocalCache:
         return removed
 
 
-def _check_unchanged(src: str, st: os.stat_result) -> None:
-    now = os.stat(src)
+def _check_unchanged(src: str, st: os.stat_result, now: os.stat_result | None = None) -> None:
+    now = now or os.stat(src)
     if (now.st_size, now.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
         raise PathError(
             f"{src} changed while it was being added; run `mlgate add` again once nothing "

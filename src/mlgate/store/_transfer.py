@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from mlgate._errors import CorruptObject, ObjectNotFound, RemoteError
 from mlgate._fs import tmp_name, translate_os_errors
 from mlgate.store._checkout import CheckoutResult, checkout
 from mlgate.store._digest import LARGE_FILE, Digest, hash_file
+from mlgate.store._parallel import map_parallel
 from mlgate.store._pointer import Pointer, digest_of
-from mlgate.store._progress import NO_PROGRESS, Advance, Progress
+from mlgate.store._progress import NO_PROGRESS, Progress
 from mlgate.store._remote import Remote
 from mlgate.store._tree import decode_tree
 from mlgate.store._workspace import Workspace
@@ -79,7 +80,7 @@ def push(
         return sizes[digest]
 
     with progress.task("push", len(todo), "objects") as advance:
-        moved = _run(todo, upload, jobs, advance)
+        moved = sum(map_parallel(upload, todo, jobs, advance))
     return TransferResult(len(todo), len(sizes) - len(todo), moved)
 
 
@@ -182,7 +183,7 @@ def _download(
 
     with progress.task(label, len(todo), "objects") as advance:
         with translate_os_errors(f"writing to the cache in {ws.cache.root}"):
-            moved = _run(todo, download, jobs, advance)
+            moved = sum(map_parallel(download, todo, jobs, advance))
     if absent:
         ws.cache.sync()
         raise ObjectNotFound(
@@ -198,31 +199,3 @@ def _corrupt_remote(remote: Remote, digest: Digest) -> RemoteError:
         f"the remote {remote.url} served object {digest[:12]} with content that does not match "
         "its digest; it was not stored. Re-push it from a machine with a good copy"
     )
-
-
-def _run(
-    items: Sequence[Digest], work: Callable[[Digest], int], jobs: int, advance: Advance
-) -> int:
-    """Apply ``work`` to every item on ``jobs`` threads; returns the sum of its results.
-
-    Progress is reported from the calling thread only. The first failure cancels what
-    has not started and is re-raised; finished items stay done (transfers resume).
-    """
-    if not items:
-        return 0
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-
-    total = 0
-    with ThreadPoolExecutor(max_workers=min(jobs, len(items))) as pool:
-        pending = {pool.submit(work, item) for item in items}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    for rest in pending:
-                        rest.cancel()
-                    raise error
-                total += future.result()
-            advance(len(done))
-    return total

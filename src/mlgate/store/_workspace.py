@@ -17,6 +17,7 @@ from mlgate.config import Project, ensure_gitignore_entry
 from mlgate.store._cache import LinkType, LocalCache, exec_mode
 from mlgate.store._digest import LARGE_FILE, Digest, hash_file
 from mlgate.store._lock import repo_lock
+from mlgate.store._parallel import map_parallel
 from mlgate.store._paths import overlap, repo_relative
 from mlgate.store._pointer import Pointer, PointerStore
 from mlgate.store._progress import NO_PROGRESS, Progress
@@ -25,6 +26,11 @@ from mlgate.store._statcache import StatCache, StatKey, now_ns
 from mlgate.store._tree import TreeEntry, encode_tree, tree_digest
 
 StatRow = tuple[str, StatKey, Digest]
+
+#: Threads storing the files of one directory. Measured on ext4 with 20,000 files of
+#: 4 KiB: 8 threads were slower than 1 in five trials of six, because creating files
+#: in one directory serialises on its lock and the threads only add contention.
+STORE_JOBS = 1
 
 
 @dataclass(frozen=True)
@@ -228,7 +234,7 @@ class Workspace:
         started = now_ns()
         if stat.S_ISREG(st.st_mode):
             with progress.task(f"add {rel}", st.st_size, "bytes") as advance:
-                digest, new, st = self._store_file(rel, path, st)
+                digest, new, st = self._store_file(path, st)
                 advance(st.st_size)
             pointer = Pointer(
                 path=rel,
@@ -243,30 +249,34 @@ class Workspace:
             raise PathError(f"'{rel}' is not a regular file or directory; mlgate cannot version it")
         files = scan_dir(path, rel)
         known = self.stats.under(rel)
-        entries: list[TreeEntry] = []
-        rows: list[StatRow] = []
-        new_objects = 0
+        stored: dict[int, tuple[Digest, bool, os.stat_result]] = {}
+        todo: list[int] = []
+        for i, f in enumerate(files):
+            hit = known.get(f"{rel}/{f.rel}")
+            if hit is not None and hit[0] == StatKey.of(f.st) and self.cache.has(hit[1]):
+                stored[i] = (hit[1], False, f.st)
+            else:
+                todo.append(i)
         total = sum(f.st.st_size for f in files)
+
+        def store(i: int) -> tuple[Digest, bool, os.stat_result]:
+            return self._store_file(files[i].path, files[i].st)
+
         with progress.task(f"add {rel}", total, "bytes") as advance:
-            for f in files:
-                full = f"{rel}/{f.rel}"
-                hit = known.get(full)
-                fst = f.st
-                if hit is not None and hit[0] == StatKey.of(fst) and self.cache.has(hit[1]):
-                    digest = hit[1]
-                else:
-                    digest, new, fst = self._store_file(full, f.path, fst)
-                    new_objects += new
-                    rows.append((full, StatKey.of(fst), digest))
-                entries.append(TreeEntry(f.rel, digest, fst.st_size, exec_mode(fst.st_mode)))
-                advance(fst.st_size)
+            advance(sum(files[i].st.st_size for i in stored))
+            done = map_parallel(store, todo, STORE_JOBS, advance, lambda _i, r: r[2].st_size)
+        stored.update(zip(todo, done, strict=True))
+        rows = [(f"{rel}/{files[i].rel}", StatKey.of(stored[i][2]), stored[i][0]) for i in todo]
+        entries = [
+            TreeEntry(f.rel, stored[i][0], stored[i][2].st_size, exec_mode(stored[i][2].st_mode))
+            for i, f in enumerate(files)
+        ]
+        new_objects = sum(stored[i][1] for i in todo)
         tree, new = self.cache.put_bytes(encode_tree(entries))
         pointer = Pointer(path=rel, kind="tree", digest=tree, size=total, files=len(entries))
         return pointer, new_objects + new, rows, started
 
-    def _store_file(
-        self, rel: str, path: str, st: os.stat_result
-    ) -> tuple[Digest, bool, os.stat_result]:
+    def _store_file(self, path: str, st: os.stat_result) -> tuple[Digest, bool, os.stat_result]:
         digest, new = self.cache.put_file(path, st)
         if st.st_size >= LARGE_FILE:
             st = os.stat(path)  # the workspace file may have been swapped for a copy
