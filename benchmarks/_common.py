@@ -41,20 +41,32 @@ def mlgate_bin() -> Path:
     """The mlgate executable of the project's own environment."""
     found = Path(sys.executable).parent / "mlgate"
     if not found.exists():
-        raise SystemExit("run the benchmarks with the project's venv: .venv/bin/python benchmarks/...")
+        raise SystemExit(
+            "run the benchmarks with the project's venv: .venv/bin/python benchmarks/..."
+        )
     return found
 
 
-def run(cmd: Sequence[str | os.PathLike[str]], cwd: Path, env: dict[str, str] | None = None,
-        quiet: bool = True) -> float:
+def run(
+    cmd: Sequence[str | os.PathLike[str]],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    quiet: bool = True,
+) -> float:
     """Run a command and return its wall time in seconds; raise if it fails."""
     start = time.perf_counter()
-    done = subprocess.run([str(c) for c in cmd], cwd=cwd, env={**os.environ, **(env or {})},
-                          capture_output=quiet, check=False)
+    done = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=quiet,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         out = (done.stdout or b"").decode(errors="replace") + (done.stderr or b"").decode(
-            errors="replace")
+            errors="replace"
+        )
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed in {cwd}:\n{out[-3000:]}")
     return elapsed
 
@@ -99,13 +111,26 @@ def report(title: str, competitor: str, rows: list[Row], json_path: str | None) 
     print(head)
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r.workload} | {_fmt(statistics.median(r.theirs))} | "
-              f"{_fmt(statistics.median(r.ours))} | {r.ratio:.1f}x | {r.target} | {r.met} |")
+        print(
+            f"| {r.workload} | {_fmt(statistics.median(r.theirs))} | "
+            f"{_fmt(statistics.median(r.ours))} | {r.ratio:.1f}x | {r.target} | {r.met} |"
+        )
     print(f"\nruns per workload: {', '.join(f'{r.workload}: {len(r.ours)}' for r in rows)}")
     if json_path:
-        Path(json_path).write_text(json.dumps([
-            {**asdict(r), "ratio": r.ratio, "median_theirs": statistics.median(r.theirs),
-             "median_ours": statistics.median(r.ours)} for r in rows], indent=2))
+        Path(json_path).write_text(
+            json.dumps(
+                [
+                    {
+                        **asdict(r),
+                        "ratio": r.ratio,
+                        "median_theirs": statistics.median(r.theirs),
+                        "median_ours": statistics.median(r.ours),
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
 
 
 def _fmt(seconds: float) -> str:

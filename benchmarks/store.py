@@ -24,12 +24,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Row, alternate, competitor_venv, fresh_dir, mlgate_bin, report, run, sync
 
-DVC_ENV = {"DVC_NO_ANALYTICS": "1", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+DVC_ENV = {
+    "DVC_NO_ANALYTICS": "1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 N_FILES = [20_000]  # set from the command line
 BIG_MIB = [1024]
-GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@b"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@b",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@b",
+}
 
 
 class Tools:
@@ -74,8 +82,9 @@ def bench_big_add(t: Tools, template: Path, rounds: int) -> Row:
         repo = t.repo(tool, "big")
         shutil.copyfile(template, repo / "big.bin")
         sync()
-        elapsed = run(t.cmd(tool, "add", "big.bin", *(["-q"] if tool == "mlgate" else [])),
-                      repo, t.env)
+        elapsed = run(
+            t.cmd(tool, "add", "big.bin", *(["-q"] if tool == "mlgate" else [])), repo, t.env
+        )
         (row.theirs if tool == "dvc" else row.ours).append(elapsed)
         shutil.rmtree(repo)
 
@@ -83,7 +92,9 @@ def bench_big_add(t: Tools, template: Path, rounds: int) -> Row:
     return row
 
 
-def bench_dir(t: Tools, template: Path, rounds: int, status_rounds: int) -> tuple[list[Row], dict[str, Path]]:
+def bench_dir(
+    t: Tools, template: Path, rounds: int, status_rounds: int
+) -> tuple[list[Row], dict[str, Path]]:
     add = Row(f"add of a directory of {N_FILES[0]:,} files of 4 KiB", ">= 5x", min_ratio=5)
     repos: dict[str, Path] = {}
 
@@ -91,8 +102,9 @@ def bench_dir(t: Tools, template: Path, rounds: int, status_rounds: int) -> tupl
         repo = t.repo(tool, "dir")
         shutil.copytree(template, repo / "data")
         sync()
-        elapsed = run(t.cmd(tool, "add", "data", *(["-q"] if tool == "mlgate" else [])),
-                      repo, t.env)
+        elapsed = run(
+            t.cmd(tool, "add", "data", *(["-q"] if tool == "mlgate" else [])), repo, t.env
+        )
         (add.theirs if tool == "dvc" else add.ours).append(elapsed)
         repos[tool] = repo
 
@@ -106,21 +118,29 @@ def bench_dir(t: Tools, template: Path, rounds: int, status_rounds: int) -> tupl
 
     def status(tool: str) -> None:
         (clean.theirs if tool == "dvc" else clean.ours).append(
-            run(t.cmd(tool, "status"), repos[tool], t.env))
+            run(t.cmd(tool, "status"), repos[tool], t.env)
+        )
 
     def status_changed(tool: str, state: list[int]) -> None:
         state[0] += 1
         (repos[tool] / "data" / "f00042.bin").write_bytes(os.urandom(4096))
         (changed.theirs if tool == "dvc" else changed.ours).append(
-            run(t.cmd(tool, "status"), repos[tool], t.env))
+            run(t.cmd(tool, "status"), repos[tool], t.env)
+        )
 
     alternate(status_rounds, lambda: status("dvc"), lambda: status("mlgate"))
     counter = [0]
-    alternate(status_rounds, lambda: status_changed("dvc", counter),
-              lambda: status_changed("mlgate", counter))
+    alternate(
+        status_rounds,
+        lambda: status_changed("dvc", counter),
+        lambda: status_changed("mlgate", counter),
+    )
     for tool in ("dvc", "mlgate"):  # restore so the push sends the recorded version
-        run(t.cmd(tool, "checkout", *(["--force"] if tool == "mlgate" else ["-f"])),
-            repos[tool], t.env)
+        run(
+            t.cmd(tool, "checkout", *(["--force"] if tool == "mlgate" else ["-f"])),
+            repos[tool],
+            t.env,
+        )
     return [add, clean, changed], repos
 
 
@@ -128,8 +148,13 @@ def bench_push(t: Tools, repos: dict[str, Path], rounds: int, endpoint: str) -> 
     import boto3
 
     row = Row(f"push of the {N_FILES[0]:,} files to a moto S3 server", ">= 3x", min_ratio=3)
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
     def measure(tool: str) -> None:
         bucket = f"bench-{uuid.uuid4().hex[:10]}"
@@ -143,7 +168,8 @@ def bench_push(t: Tools, repos: dict[str, Path], rounds: int, endpoint: str) -> 
         else:
             (repo / "mlgate.yaml").write_text(
                 f"remote: {{url: s3://{bucket}/mlgate, endpoint: '{endpoint}', "
-                "region: us-east-1}\n")
+                "region: us-east-1}\n"
+            )
             row.ours.append(run([t.mlgate, "push", "-q"], repo, t.env))
 
     alternate(rounds, lambda: measure("dvc"), lambda: measure("mlgate"))
@@ -181,7 +207,8 @@ def main() -> None:
     skip = set(filter(None, args.skip.split(",")))
     N_FILES[0], BIG_MIB[0] = args.files, args.big_mib
     big_rounds, dir_rounds, status_rounds, push_rounds = (
-        (2, 2, 3, 1) if args.quick else (5, 5, 9, 3))
+        (2, 2, 3, 1) if args.quick else (5, 5, 9, 3)
+    )
 
     base = Path(tempfile.mkdtemp(prefix="mlgate-bench-", dir=os.environ.get("BENCH_DIR")))
     try:
