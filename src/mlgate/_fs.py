@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 from collections.abc import Iterator
 
 from mlgate._errors import StoreError
@@ -21,7 +20,7 @@ TMP_MARK = ".mlgate-tmp-"
 
 def tmp_name(directory: str, stem: str = "") -> str:
     """Return an unused temporary path inside ``directory``."""
-    return os.path.join(directory, f"{TMP_MARK}{stem}{secrets.token_hex(6)}")
+    return os.path.join(directory, f"{TMP_MARK}{stem}{os.urandom(6).hex()}")
 
 
 def fsync_dir(directory: str) -> None:

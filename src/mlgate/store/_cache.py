@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 from collections.abc import Iterator
 from typing import Literal
 
@@ -188,7 +187,7 @@ class LocalCache:
             self._publish(tmp, digest)
             self._unshare(src, self.path(digest), st)
             return
-        shutil.copyfile(src, tmp)
+        _copy(src, tmp)
         _fsync_path(tmp)
         if hash_file(tmp, st.st_size) != digest:
             raise PathError(f"{src} changed while it was being added; run `mlgate add` again")
@@ -341,6 +340,8 @@ def _fsync_path(path: str) -> None:
 
 def _copy(src: str, dst: str) -> None:
     if not try_reflink(src, dst):
+        import shutil  # copies are rare on the paths that must start fast
+
         shutil.copyfile(src, dst)
 
 

@@ -20,9 +20,9 @@ from mlgate.store._digest import Digest
 from mlgate.store._lock import repo_lock
 from mlgate.store._pointer import Pointer, digest_of
 from mlgate.store._progress import NO_PROGRESS, Advance, Progress
-from mlgate.store._statcache import StatKey, now_ns
+from mlgate.store._statcache import FileStat, StatKey, now_ns
 from mlgate.store._tree import TreeEntry, decode_tree
-from mlgate.store._workspace import StatRow, Workspace
+from mlgate.store._workspace import Snapshot, Workspace, file_stat
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class _Plan:
     removes: list[str] = field(default_factory=list)
     clear: str | None = None  # a path of the wrong kind, removed first
     unchanged: int = 0
+    found: Snapshot | None = None  # the tree as it was before checkout
 
 
 def checkout(
@@ -85,7 +86,7 @@ def checkout(
 
 def _plan(ws: Workspace, pointer: Pointer, force: bool, conflicts: list[str]) -> _Plan:
     plan = _Plan(pointer)
-    snap = ws.snapshot(pointer.path)
+    snap = ws.snapshot(pointer.path, need_digests=True)
 
     def precious(rel: str, digest: Digest) -> None:
         if not force and not ws.cache.has(digest):
@@ -115,6 +116,7 @@ def _plan(ws: Workspace, pointer: Pointer, force: bool, conflicts: list[str]) ->
         return plan
 
     entries = decode_tree(ws.cache.read_bytes(digest_of(pointer)), pointer.digest)
+    plan.found = snap
     if snap.kind == "file":
         if snap.digest is not None:
             precious(pointer.path, snap.digest)
@@ -153,17 +155,40 @@ def _apply(ws: Workspace, plan: _Plan, advance: Advance) -> CheckoutResult:
             os.unlink(ws.abspath(rel))
     if plan.removes and plan.pointer.kind == "tree":
         _prune_empty_dirs(ws.abspath(plan.pointer.path))
-    rows: list[StatRow] = []
     started = now_ns()
+    written: list[tuple[str, os.stat_result, Digest]] = []
     for rel, digest, mode in plan.writes:
         dest = ws.abspath(rel)
         if os.path.isdir(dest) and not os.path.islink(dest):
             shutil.rmtree(dest)  # its files were planned as removals, so nothing is lost
-        st = ws.cache.materialise(digest, dest, mode)
-        rows.append((rel, StatKey.of(st), digest))
+        written.append((rel, ws.cache.materialise(digest, dest, mode), digest))
         advance(1)
-    ws.stats.record(rows, started)
+    if plan.pointer.kind == "file":
+        ws.stats.record([(rel, StatKey.of(st), d) for rel, st, d in written], started)
+    else:
+        _remember_tree(ws, plan, written, started)
     return CheckoutResult(plan.pointer.path, len(plan.writes), len(plan.removes), plan.unchanged)
+
+
+def _remember_tree(
+    ws: Workspace, plan: _Plan, written: list[tuple[str, os.stat_result, Digest]], started: int
+) -> None:
+    """Record the checked-out tree in the stat cache, so the next status hashes nothing."""
+    top = len(plan.pointer.path) + 1
+    found = plan.found
+    files: dict[str, tuple[FileStat, str]] = {}
+    if found is not None and found.digests is not None:
+        files = {st[0]: (st, d) for st, d in zip(found.stats, found.digests, strict=True)}
+    for rel in plan.removes:
+        files.pop(rel[top:], None)
+    for rel, st, digest in written:
+        files[rel[top:]] = (file_stat(rel[top:], st), digest)
+    ordered = [files[name] for name in sorted(files)]
+    # In hardlink mode files keep the cache's read-only mode, not the recorded one.
+    tree = plan.pointer.digest if ws.cache.link != "hardlink" else ""
+    ws.stats.record_tree(
+        plan.pointer.path, [st for st, _ in ordered], [d for _, d in ordered], tree, started
+    )
 
 
 def _prune_empty_dirs(top: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mlgate._errors import PathError
@@ -22,15 +22,19 @@ from mlgate.store._paths import overlap, repo_relative
 from mlgate.store._pointer import Pointer, PointerStore
 from mlgate.store._progress import NO_PROGRESS, Progress
 from mlgate.store._scan import scan_dir, stat_path
-from mlgate.store._statcache import StatCache, StatKey, now_ns
+from mlgate.store._statcache import FileStat, StatCache, StatKey, now_ns
 from mlgate.store._tree import TreeEntry, encode_tree, tree_digest
-
-StatRow = tuple[str, StatKey, Digest]
 
 #: Threads storing the files of one directory. Measured on ext4 with 20,000 files of
 #: 4 KiB: 8 threads were slower than 1 in five trials of six, because creating files
 #: in one directory serialises on its lock and the threads only add contention.
 STORE_JOBS = 1
+
+
+def file_stat(name: str, st: os.stat_result) -> FileStat:
+    """The stat-cache key of a file of a tracked directory."""
+    mode = 0o755 if st.st_mode & 0o111 else 0o644
+    return (name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, mode)
 
 
 @dataclass(frozen=True)
@@ -54,15 +58,24 @@ class Snapshot:
 
     Attributes:
         digest: The file or tree digest; None when the path is missing.
-        kind: ``file`` or ``tree`` (what is on disk now).
-        entries: For a tree, its entries.
-        rows: Fresh stat-cache rows computed while taking the snapshot.
+        kind: ``file``, ``tree`` or ``missing`` (what is on disk now).
+        stats: For a tree, its files' stat tuples, sorted by name.
+        digests: For a tree, their digests in the same order; None when the stat cache
+            vouched for the whole tree and they were not asked for.
     """
 
     digest: Digest | None
     kind: str
-    entries: list[TreeEntry] = field(default_factory=list)
-    rows: list[StatRow] = field(default_factory=list)
+    stats: list[FileStat] = field(default_factory=list)
+    digests: list[str] | None = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[TreeEntry]:
+        """For a tree, its manifest entries (take the snapshot with ``need_digests``)."""
+        if self.digests is None:
+            raise ValueError("snapshot taken without need_digests=True")
+        pairs = zip(self.stats, self.digests, strict=True)
+        return [TreeEntry(st[0], d, st[2], st[5]) for st, d in pairs]
 
 
 class Workspace:
@@ -136,29 +149,35 @@ class Workspace:
         return chosen
 
     # -- reading the workspace --------------------------------------------------------
-    def snapshot(self, rel: str) -> Snapshot:
-        """Digest the path as it is now, hashing only what the stat cache does not know."""
+    def snapshot(self, rel: str, *, need_digests: bool = False) -> Snapshot:
+        """Digest the path as it is now, hashing only what the stat cache does not know.
+
+        Args:
+            rel: The tracked path.
+            need_digests: For a directory, also return every file's digest. Without it,
+                a directory whose files all have their recorded stats costs no lookup
+                per file (the fast path of `status`).
+        """
         path = self.abspath(rel)
         try:
             st = os.stat(path)
         except FileNotFoundError:
             return Snapshot(None, "missing")
         if stat.S_ISDIR(st.st_mode):
-            snap = Snapshot(None, "tree")
-            known = self.stats.under(rel)
+            stats = scan_dir(path, rel, file_stat)
+            if not need_digests:
+                same = self.stats.unchanged_tree(rel, stats)
+                if same is not None:
+                    return Snapshot(Digest(same), "tree", stats, None)
+            record = self.stats.tree(rel)
+            if record is not None and record.tree and record.stats == stats:
+                return Snapshot(Digest(record.tree), "tree", stats, record.digests)
+            known = record.known() if record is not None else {}
             started = now_ns()
-            for f in scan_dir(path, rel):
-                full = f"{rel}/{f.rel}"
-                key = StatKey.of(f.st)
-                hit = known.get(full)
-                if hit is not None and hit[0] == key:
-                    digest = hit[1]
-                else:
-                    digest = hash_file(f.path, f.st.st_size)
-                    snap.rows.append((full, key, digest))
-                snap.entries.append(TreeEntry(f.rel, digest, f.st.st_size, exec_mode(f.st.st_mode)))
-            self.stats.record(snap.rows, started)
+            digests = [known.get(s) or hash_file(f"{path}/{s[0]}", s[2]) for s in stats]
+            snap = Snapshot(None, "tree", stats, digests)
             snap.digest = tree_digest(snap.entries)
+            self.stats.record_tree(rel, stats, digests, snap.digest, started)
             return snap
         st = stat_path(path, rel)
         key = StatKey.of(st)
@@ -167,9 +186,8 @@ class Workspace:
             return Snapshot(cached, "file")
         started = now_ns()
         digest = hash_file(path, st.st_size)
-        row = (rel, key, digest)
-        self.stats.record([row], started)
-        return Snapshot(digest, "file", rows=[row])
+        self.stats.record([(rel, key, digest)], started)
+        return Snapshot(digest, "file")
 
     # -- add ---------------------------------------------------------------------------
     def add(
@@ -193,16 +211,16 @@ class Workspace:
         rels = self.resolve(user_paths or self.track, cwd if user_paths else self.root)
         self._check_overlaps(rels)
         with repo_lock(self.state_dir, exclusive=False):
-            staged: list[tuple[Pointer, int, list[StatRow], int]] = []
+            staged: list[tuple[Pointer, int, Callable[[], None]]] = []
             with translate_os_errors(f"writing to the cache in {self.cache.root}"):
                 for rel in rels:
                     staged.append(self._store(rel, progress))
                 self.cache.sync()
             results: list[AddResult] = []
-            for pointer, new_objects, rows, started in staged:
+            for pointer, new_objects, remember in staged:
                 previous = self.pointers.get(pointer.path)
                 self.pointers.write(pointer)
-                self.stats.record(rows, started)
+                remember()
                 self._ignore_in_git(pointer.path)
                 results.append(AddResult(pointer, previous != pointer, new_objects))
         if self.cache.link == "hardlink":
@@ -228,7 +246,9 @@ class Workspace:
                         f"as a whole (`mlgate add {outer}`) after `mlgate remove {inner}`"
                     )
 
-    def _store(self, rel: str, progress: Progress) -> tuple[Pointer, int, list[StatRow], int]:
+    def _store(self, rel: str, progress: Progress) -> tuple[Pointer, int, Callable[[], None]]:
+        """Put ``rel``'s content in the cache; returns its pointer, the number of new
+        objects, and what to record in the stat cache once the pointer is written."""
         path = self.abspath(rel)
         st = stat_path(path, rel)
         started = now_ns()
@@ -244,37 +264,41 @@ class Workspace:
                 files=1,
                 mode=exec_mode(st.st_mode),
             )
-            return pointer, int(new), [(rel, StatKey.of(st), digest)], started
+            row = (rel, StatKey.of(st), digest)
+            return pointer, int(new), lambda: self.stats.record([row], started)
         if not stat.S_ISDIR(st.st_mode):
             raise PathError(f"'{rel}' is not a regular file or directory; mlgate cannot version it")
         files = scan_dir(path, rel)
-        known = self.stats.under(rel)
+        record = self.stats.tree(rel)
+        known = record.known() if record is not None else {}
         stored: dict[int, tuple[Digest, bool, os.stat_result]] = {}
         todo: list[int] = []
-        for i, f in enumerate(files):
-            hit = known.get(f"{rel}/{f.rel}")
-            if hit is not None and hit[0] == StatKey.of(f.st) and self.cache.has(hit[1]):
-                stored[i] = (hit[1], False, f.st)
+        for i, (name, fst) in enumerate(files):
+            seen = known.get(file_stat(name, fst))
+            if seen and self.cache.has(Digest(seen)):
+                stored[i] = (Digest(seen), False, fst)
             else:
                 todo.append(i)
-        total = sum(f.st.st_size for f in files)
+        total = sum(fst.st_size for _, fst in files)
 
         def store(i: int) -> tuple[Digest, bool, os.stat_result]:
-            return self._store_file(files[i].path, files[i].st)
+            return self._store_file(f"{path}/{files[i][0]}", files[i][1])
 
         with progress.task(f"add {rel}", total, "bytes") as advance:
-            advance(sum(files[i].st.st_size for i in stored))
+            advance(sum(files[i][1].st_size for i in stored))
             done = map_parallel(store, todo, STORE_JOBS, advance, lambda _i, r: r[2].st_size)
         stored.update(zip(todo, done, strict=True))
-        rows = [(f"{rel}/{files[i].rel}", StatKey.of(stored[i][2]), stored[i][0]) for i in todo]
-        entries = [
-            TreeEntry(f.rel, stored[i][0], stored[i][2].st_size, exec_mode(stored[i][2].st_mode))
-            for i, f in enumerate(files)
-        ]
-        new_objects = sum(stored[i][1] for i in todo)
-        tree, new = self.cache.put_bytes(encode_tree(entries))
-        pointer = Pointer(path=rel, kind="tree", digest=tree, size=total, files=len(entries))
-        return pointer, new_objects + new, rows, started
+        stats = [file_stat(name, stored[i][2]) for i, (name, _) in enumerate(files)]
+        digests: list[str] = [stored[i][0] for i in range(len(files))]
+        snap = Snapshot(None, "tree", stats, digests)
+        tree, new = self.cache.put_bytes(encode_tree(snap.entries))
+        new_objects = sum(stored[i][1] for i in todo) + new
+        pointer = Pointer(path=rel, kind="tree", digest=tree, size=total, files=len(files))
+
+        def remember() -> None:
+            self.stats.record_tree(rel, stats, digests, tree, started)
+
+        return pointer, new_objects, remember
 
     def _store_file(self, path: str, st: os.stat_result) -> tuple[Digest, bool, os.stat_result]:
         digest, new = self.cache.put_file(path, st)
