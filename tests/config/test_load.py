@@ -146,3 +146,41 @@ def test_init_is_idempotent_and_keeps_user_config(tmp_path: Path) -> None:
 def test_init_on_a_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is not a directory"):
         init_project(str(tmp_path / "nope"))
+
+
+def _age(path: Path) -> None:
+    """Make a file look old, so the config cache does not treat it as racy."""
+    import os
+
+    old = path.stat().st_mtime_ns - 10**10
+    os.utime(path, ns=(old, old))
+
+
+def test_parsed_config_is_cached_until_the_file_changes(tmp_path: Path) -> None:
+    init_project(str(tmp_path))
+    config_file = tmp_path / "mlgate.yaml"
+    config_file.write_text("track: [a.csv]\n")
+    _age(config_file)
+    assert load_project(str(tmp_path)).config.track == ["a.csv"]
+    cache = tmp_path / ".mlgate" / "config.cache"
+    assert cache.exists()
+    assert load_project(str(tmp_path)).config.track == ["a.csv"]  # from the cache
+    config_file.write_text("track: [b.csv]\n")
+    assert load_project(str(tmp_path)).config.track == ["b.csv"]
+    config_file.write_text("track: oops\n")
+    with pytest.raises(ConfigError, match="track: Expected `array`"):
+        load_project(str(tmp_path))
+    config_file.write_text("track: [c.csv]\n")
+    _age(config_file)
+    cache.write_bytes(b"\x00garbage")
+    assert load_project(str(tmp_path)).config.track == ["c.csv"]
+
+
+def test_cached_config_still_takes_environment_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    init_project(str(tmp_path))
+    _age(tmp_path / "mlgate.yaml")
+    load_project(str(tmp_path))
+    monkeypatch.setenv("MLGATE_REMOTE", "s3://env/p")
+    assert load_project(str(tmp_path)).config.remote_config == RemoteConfig(url="s3://env/p")

@@ -59,3 +59,20 @@ def test_unwritable_state_directory_only_disables_the_cache(tmp_path: Path) -> N
         cache.record_tree("d", [("f", 1, 1, 1, 1, 0o644)], [hash_bytes(b"x")], "", 10**18)
     finally:
         subprocess.run(["chattr", "-i", str(state)], check=True)
+
+
+def test_a_cache_from_another_version_is_rebuilt(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "stat.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE tree_stat (path TEXT PRIMARY KEY, entries BLOB)")
+    old.execute("INSERT INTO tree_stat VALUES ('data', x'00')")
+    old.commit()
+    old.close()
+    cache = StatCache(str(path))
+    assert cache.tree("data") is None
+    stats = [("f", 1, 1, 1, 1, 0o644)]
+    cache.record_tree("data", stats, [hash_bytes(b"x")], "t" * 64, 10**18)
+    assert cache.unchanged_tree("data", stats) == "t" * 64
+    assert cache.unchanged_tree("data", [("f", 1, 2, 1, 1, 0o644)]) is None

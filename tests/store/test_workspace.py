@@ -260,3 +260,20 @@ def test_pointers_of_different_paths_merge_without_conflict(ws: Workspace, repo:
     assert (repo / "data" / "a.csv").read_text() == "a2"
     assert (repo / "data" / "b.csv").read_text() == "b2"
     assert _states(ws) == {"data/a.csv": "ok", "data/b.csv": "ok", "data/c.csv": "ok"}
+
+
+def test_snapshot_fast_path_and_digests_on_request(ws: Workspace, repo: Path) -> None:
+    for i in range(5):
+        write(repo / "d" / f"{i}", str(i))
+    old = os.stat(repo / "d" / "0").st_mtime_ns - 10**10
+    for i in range(5):
+        os.utime(repo / "d" / f"{i}", ns=(old, old))
+    [r] = ws.add(["d"])
+    fast = ws.snapshot("d")
+    assert fast.digest == r.pointer.digest and fast.digests is None
+    with pytest.raises(ValueError, match="need_digests"):
+        _ = fast.entries
+    full = ws.snapshot("d", need_digests=True)
+    assert full.digest == r.pointer.digest and len(full.entries) == 5
+    write(repo / "d" / "3", "changed")
+    assert ws.snapshot("d").digest != r.pointer.digest
