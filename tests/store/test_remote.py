@@ -103,3 +103,29 @@ def test_local_dir_remote_outputs_files_where_configured(tmp_path: Path) -> None
     remote = open_remote(RemoteConfig(url=(tmp_path / "r").as_uri()))
     remote.put_bytes("objects/ab/cd", b"x")
     assert (tmp_path / "r" / "objects" / "ab" / "cd").read_bytes() == b"x"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Error performing GET in 403.2ms, after 2 retries, retry_timeout: 4s - HTTP error: "
+            "error sending request",
+            "cannot reach",
+        ),
+        (
+            "Error performing PUT: Server returned non-2xx status code: 500, retry_timeout: 4s, "
+            "elapsed: 403ms",
+            "failed while uploading",
+        ),
+        (
+            "Client error with status 403 Forbidden: <Code>AccessDenied</Code>",
+            "refused the credentials",
+        ),
+        ("<Code>NoSuchBucket</Code>", "does not exist"),
+    ],
+)
+def test_remote_errors_are_classified_by_their_real_cause(text: str, expected: str) -> None:
+    from mlgate.store._remote import _remote_error
+
+    assert expected in str(_remote_error(RuntimeError(text), "s3://b/p", "uploading x"))

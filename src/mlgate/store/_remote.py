@@ -182,14 +182,33 @@ def _make_store(config: RemoteConfig) -> ObjectStore:
     )
 
 
+# Matched against obstore's error text (which includes a debug dump: elapsed times and
+# `retry_timeout` appear in every retry error, so bare "403" or "timeout" would misfire).
+_CREDENTIAL_MARKERS = (
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "ExpiredToken",
+    "InvalidToken",
+    "403 Forbidden",
+    "401 Unauthorized",
+)
+_UNREACHABLE_MARKERS = (
+    "error sending request",
+    "kind: Connect",
+    "connection refused",
+    "dns error",
+    "timed out",
+)
+
+
 def _remote_error(exc: BaseException, url: str, action: str) -> RemoteError:
     from obstore.exceptions import PermissionDeniedError, UnauthenticatedError
 
     text = str(exc)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     if isinstance(exc, PermissionDeniedError | UnauthenticatedError) or any(
-        marker in text
-        for marker in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403")
+        marker in text for marker in _CREDENTIAL_MARKERS
     ):
         return RemoteError(
             f"the remote {url} refused the credentials while {action}; set "
@@ -200,7 +219,8 @@ def _remote_error(exc: BaseException, url: str, action: str) -> RemoteError:
         return RemoteError(
             f"the bucket of {url} does not exist; create it or fix `remote` in mlgate.yaml"
         )
-    if any(m in text.lower() for m in ("connect", "dns", "timed out", "timeout", "refused")):
+    lowered = text.lower()
+    if any(marker.lower() in lowered for marker in _UNREACHABLE_MARKERS):
         return RemoteError(
             f"cannot reach the remote {url} while {action} ({first}); check the network and "
             "`remote.endpoint` in mlgate.yaml, then run the command again: finished transfers "
