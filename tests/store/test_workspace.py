@@ -262,12 +262,17 @@ def test_pointers_of_different_paths_merge_without_conflict(ws: Workspace, repo:
     assert _states(ws) == {"data/a.csv": "ok", "data/b.csv": "ok", "data/c.csv": "ok"}
 
 
+def _age(directory: Path) -> None:
+    """Back-date files so the stat cache does not treat them as racily clean."""
+    for f in directory.iterdir():
+        old = f.stat().st_mtime_ns - 10**10
+        os.utime(f, ns=(old, old))
+
+
 def test_snapshot_fast_path_and_digests_on_request(ws: Workspace, repo: Path) -> None:
     for i in range(5):
         write(repo / "d" / f"{i}", str(i))
-    old = os.stat(repo / "d" / "0").st_mtime_ns - 10**10
-    for i in range(5):
-        os.utime(repo / "d" / f"{i}", ns=(old, old))
+    _age(repo / "d")
     [r] = ws.add(["d"])
     fast = ws.snapshot("d")
     assert fast.digest == r.pointer.digest and fast.digests is None
@@ -277,3 +282,20 @@ def test_snapshot_fast_path_and_digests_on_request(ws: Workspace, repo: Path) ->
     assert full.digest == r.pointer.digest and len(full.entries) == 5
     write(repo / "d" / "3", "changed")
     assert ws.snapshot("d").digest != r.pointer.digest
+
+
+def test_status_details_when_the_pointer_moved_but_the_workspace_did_not(
+    ws: Workspace, repo: Path
+) -> None:
+    for i in range(3):
+        write(repo / "d" / f"{i}", f"v1 {i}")
+    ws.add(["d"])
+    pointer_file = repo / "mlgate.lock" / "paths" / "d.json"
+    v1 = pointer_file.read_bytes()
+    write(repo / "d" / "1", "v2")
+    _age(repo / "d")
+    ws.add(["d"])
+    assert ws.snapshot("d").digests is None  # the fast path applies
+    pointer_file.write_bytes(v1)  # like `git checkout HEAD~1 -- mlgate.lock`
+    [st] = status(ws)
+    assert st.state == "modified" and st.details == ("modified: 1",)

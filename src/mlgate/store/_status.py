@@ -64,6 +64,8 @@ def _status_of(ws: Workspace, pointer: Pointer) -> PathStatus:
         return PathStatus(pointer.path, "modified", (f"was {was}, now is not",))
     details: tuple[str, ...] = ()
     if pointer.kind == "tree":
+        if snap.digests is None:  # the fast path vouched for the tree but kept no digests
+            snap = ws.snapshot(pointer.path, need_digests=True)
         details = _tree_changes(ws, pointer, snap.entries)
     return PathStatus(pointer.path, "modified", details)
 

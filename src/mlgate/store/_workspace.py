@@ -33,8 +33,7 @@ STORE_JOBS = 1
 
 def file_stat(name: str, st: os.stat_result) -> FileStat:
     """The stat-cache key of a file of a tracked directory."""
-    mode = 0o755 if st.st_mode & 0o111 else 0o644
-    return (name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, mode)
+    return (name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, exec_mode(st.st_mode))
 
 
 @dataclass(frozen=True)
