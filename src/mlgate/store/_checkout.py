@@ -86,6 +86,11 @@ def checkout(
 
 def _plan(ws: Workspace, pointer: Pointer, force: bool, conflicts: list[str]) -> _Plan:
     plan = _Plan(pointer)
+    if pointer.kind == "tree" and ws.cache.link != "hardlink":
+        # Same tree digest: every file, mode included, is already in place.
+        if ws.snapshot(pointer.path).digest == pointer.digest:
+            plan.unchanged = pointer.files
+            return plan
     snap = ws.snapshot(pointer.path, need_digests=True)
 
     def precious(rel: str, digest: Digest) -> None:
