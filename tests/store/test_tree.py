@@ -78,3 +78,11 @@ def _raw(*rows: list[object], version: int = 1) -> bytes:
 def test_hostile_or_damaged_manifests_are_refused(data: bytes, message: str) -> None:
     with pytest.raises(CorruptObject, match=message):
         decode_tree(data, "f" * 64)
+
+
+def test_digest_only_decoding_still_refuses_bad_digests() -> None:
+    good = _raw(["../not/checked/here", GOOD, 1, 0o644])
+    assert decode_tree(good, check_paths=False)[0].path == "../not/checked/here"
+    for bad in ("../" + "0" * 61, GOOD.upper(), GOOD[:-1]):
+        with pytest.raises(CorruptObject, match="malformed digest"):
+            decode_tree(_raw(["a", bad, 1, 0o644]), check_paths=False)

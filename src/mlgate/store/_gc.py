@@ -76,7 +76,9 @@ def _referenced(ws: Workspace, pointers: list[Pointer]) -> set[Digest]:
         keep.add(digest)
         if pointer.kind == "tree":
             try:
-                entries = decode_tree(ws.cache.read_bytes(digest), pointer.digest)
+                entries = decode_tree(
+                    ws.cache.read_bytes(digest), pointer.digest, check_paths=False
+                )
             except ObjectNotFound:
                 continue  # the manifest is not here, so neither are objects we could tell apart
             keep.update(Digest(e.digest) for e in entries)

@@ -72,15 +72,19 @@ def _status_of(ws: Workspace, pointer: Pointer) -> PathStatus:
 
 def _tree_changes(ws: Workspace, pointer: Pointer, now: list[TreeEntry]) -> tuple[str, ...]:
     try:
-        before = decode_tree(ws.cache.read_bytes(digest_of(pointer)), pointer.digest)
+        data = ws.cache.read_bytes(digest_of(pointer))
+        before = decode_tree(data, pointer.digest, check_paths=False)  # only displayed
     except MlgateError:
         return ("(the recorded manifest is not in the cache; `mlgate pull` to compare files)",)
-    old = {e.path: e for e in before}
-    new = {e.path: e for e in now}
-    changes = [f"deleted: {p}" for p in old.keys() - new.keys()]
-    changes += [f"added: {p}" for p in new.keys() - old.keys()]
-    changes += [f"modified: {p}" for p in old.keys() & new.keys() if old[p] != new[p]]
-    changes.sort(key=lambda c: c.split(": ", 1)[1])
+    if [e.path for e in before] == [e.path for e in now]:  # the common case: edits only
+        changes = [f"modified: {a.path}" for a, b in zip(before, now, strict=True) if a != b]
+    else:
+        old = {e.path: e for e in before}
+        new = {e.path: e for e in now}
+        changes = [f"deleted: {p}" for p in old.keys() - new.keys()]
+        changes += [f"added: {p}" for p in new.keys() - old.keys()]
+        changes += [f"modified: {p}" for p in old.keys() & new.keys() if old[p] != new[p]]
+        changes.sort(key=lambda c: c.split(": ", 1)[1])
     if len(changes) > DETAIL_LIMIT:
         changes = [*changes[:DETAIL_LIMIT], f"... and {len(changes) - DETAIL_LIMIT} more"]
     return tuple(changes)

@@ -141,7 +141,7 @@ def _needed_objects(ws: Workspace, pointers: Iterable[Pointer]) -> dict[Digest, 
         except ObjectNotFound:
             continue  # fetch gets the manifest first; push reports it as missing
         sizes[digest] = len(data)
-        for entry in decode_tree(data, digest):
+        for entry in decode_tree(data, digest, check_paths=False):
             sizes[Digest(entry.digest)] = entry.size
     return sizes
 

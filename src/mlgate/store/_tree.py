@@ -8,6 +8,7 @@ someone else controls, so decoding validates every entry before a path is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import msgspec
@@ -32,6 +33,7 @@ class _TreeDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     entries: list[TreeEntry]
 
 
+_HEX = re.compile(r"[0-9a-f]*")
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_TreeDoc)
 
@@ -46,8 +48,15 @@ def tree_digest(entries: Iterable[TreeEntry]) -> Digest:
     return hash_bytes(encode_tree(entries))
 
 
-def decode_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
+def decode_tree(data: bytes, digest: str = "?", *, check_paths: bool = True) -> list[TreeEntry]:
     """Parse and validate a tree manifest.
+
+    Args:
+        data: The manifest's bytes.
+        digest: Its digest, to name it in errors.
+        check_paths: Validate every path too. Only callers that build filesystem paths
+            from the entries (checkout) need it; digests are always checked, because
+            they become cache paths.
 
     Raises:
         CorruptObject: the manifest is malformed, or an entry is unsafe: an absolute
@@ -63,6 +72,14 @@ def decode_tree(data: bytes, digest: str = "?") -> list[TreeEntry]:
             f"tree {digest[:12]} has format {doc.mlgate_tree}; this mlgate reads format "
             f"{TREE_FORMAT}. Upgrade mlgate"
         )
+    if not check_paths:
+        digests = "".join(e.digest for e in doc.entries)
+        if len(digests) != 64 * len(doc.entries) or not _HEX.fullmatch(digests):
+            raise CorruptObject(
+                f"tree {digest[:12]} has a malformed digest; refusing to use it. The manifest "
+                "was damaged or crafted; fetch it from a trusted remote"
+            )
+        return doc.entries
     seen: set[str] = set()
     for entry in doc.entries:
         problem = unsafe_entry_reason(entry)

@@ -6,6 +6,7 @@ files of one repository. Status and checkout live in their own modules and work 
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -68,7 +69,7 @@ class Snapshot:
     stats: list[FileStat] = field(default_factory=list)
     digests: list[str] | None = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def entries(self) -> list[TreeEntry]:
         """For a tree, its manifest entries (take the snapshot with ``need_digests``)."""
         if self.digests is None:
