@@ -7,7 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from mlgate import CorruptObject, ObjectNotFound, RemoteError
+from mlgate import CorruptObject, MlgateError, ObjectNotFound, RemoteError
 from mlgate.config import RemoteConfig, init_project, load_project
 from mlgate.store import (
     Workspace,
@@ -21,6 +21,7 @@ from mlgate.store import (
     status,
 )
 from mlgate.store._digest import LARGE_FILE
+from mlgate.store._packs import PackIndex, encode_index
 from mlgate.store._tree import TreeEntry
 from tests.conftest import write
 
@@ -130,8 +131,10 @@ def test_remote_serving_wrong_content_is_refused(
     remote = open_remote(file_remote)
     push(ws, remote)
     base = Path(file_remote.url.removeprefix("file://"))
-    for r in results:
-        (base / object_key(r.pointer.digest)).write_bytes(b"tampered")
+    big = next(r for r in results if r.pointer.path == "big.bin")
+    (base / object_key(big.pointer.digest)).write_bytes(b"tampered")  # large: stored alone
+    [pack] = (base / "packs").glob("*.pack")  # small: inside a pack
+    pack.write_bytes(b"X" * pack.stat().st_size)
     clone = _clone(repo, tmp_path)
     for path in ("small.bin", "big.bin"):
         with pytest.raises(RemoteError, match="does not match its digest; it was not stored"):
@@ -170,3 +173,49 @@ def test_objects_absent_everywhere(repo: Path, tmp_path: Path, file_remote: Remo
     clone = _clone(repo, tmp_path)
     with pytest.raises(ObjectNotFound, match="on neither this machine nor the remote"):
         fetch(clone, open_remote(file_remote))
+
+
+def test_small_objects_travel_in_packs(
+    repo: Path, tmp_path: Path, file_remote: RemoteConfig
+) -> None:
+    ws = Workspace.for_project(load_project(str(repo)))
+    _populate(ws, repo)
+    remote = open_remote(file_remote)
+    push(ws, remote)
+    keys = remote.list_keys("")
+    packs = sorted(k for k in keys if k.startswith("packs/"))
+    assert len(packs) == 2 and packs[0].endswith(".idx") and packs[1].endswith(".pack")
+    assert len([k for k in keys if k.startswith("objects/")]) == 1  # only big.bin
+    clone = _clone(repo, tmp_path)
+    fetch(clone, remote)
+    cached = list((Path(clone.state_dir) / "remotes").glob("*/*.idx"))
+    assert len(cached) == 1  # the index is read once and kept
+    fetched, _ = pull(clone, remote)
+    assert fetched.transferred == 0 and {s.state for s in status(clone)} == {"ok"}
+
+
+def test_an_unindexed_pack_from_an_interrupted_push_is_ignored(
+    repo: Path, tmp_path: Path, file_remote: RemoteConfig
+) -> None:
+    ws = Workspace.for_project(load_project(str(repo)))
+    write(repo / "a.bin", "a")
+    ws.add(["a.bin"])
+    remote = open_remote(file_remote)
+    remote.put_bytes("packs/" + "0" * 64 + ".pack", b"half a pack")  # no index: never read
+    assert push(ws, remote).transferred == 1
+    clone = _clone(repo, tmp_path)
+    pull(clone, remote)
+    assert (Path(clone.root) / "a.bin").read_text() == "a"
+
+
+def test_a_malformed_pack_index_is_reported(repo: Path, file_remote: RemoteConfig) -> None:
+    ws = Workspace.for_project(load_project(str(repo)))
+    write(repo / "a.bin", "a")
+    ws.add(["a.bin"])
+    remote = open_remote(file_remote)
+    remote.put_bytes("packs/" + "1" * 64 + ".idx", b"not msgpack")
+    with pytest.raises(MlgateError, match="pack index .* is malformed; delete it"):
+        push(ws, remote)
+    remote.put_bytes("packs/" + "1" * 64 + ".idx", encode_index(PackIndex("2" * 64, [])))
+    with pytest.raises(MlgateError, match="names another pack"):
+        push(ws, remote)

@@ -9,6 +9,7 @@ by listing what arrived.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlparse
@@ -30,7 +31,8 @@ class Remote(Protocol):
     - ``put_file`` makes ``key`` hold the file's bytes atomically: a reader sees the old
       state or the whole new object. Putting an existing key is allowed.
     - ``get_file`` writes the object to ``dest`` (which it creates) and returns its size;
-      it raises :class:`~mlgate.ObjectNotFound` when the key does not exist.
+      it, ``get_bytes`` and ``get_ranges`` raise :class:`~mlgate.ObjectNotFound` when
+      the key does not exist.
     - Every failure to reach the service, or a refusal of the credentials, raises
       :class:`~mlgate.RemoteError` whose message names the URL and the fix.
     - Every method may be called from several threads at once (transfers run ``-j`` of
@@ -48,6 +50,10 @@ class Remote(Protocol):
     def put_bytes(self, key: str, data: bytes) -> None: ...
 
     def get_bytes(self, key: str) -> bytes: ...
+
+    def get_ranges(self, key: str, starts: Sequence[int], lengths: Sequence[int]) -> list[bytes]:
+        """Byte ranges of one object, fetched in as few requests as possible."""
+        ...
 
 
 class ObstoreRemote:
@@ -123,6 +129,17 @@ class ObstoreRemote:
 
         try:
             return bytes(obstore.get(self._store, key).bytes())
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{key} is not on the remote {self.url}") from None
+        except Exception as exc:
+            raise _remote_error(exc, self.url, f"downloading {key}") from None
+
+    def get_ranges(self, key: str, starts: Sequence[int], lengths: Sequence[int]) -> list[bytes]:
+        import obstore
+
+        try:
+            parts = obstore.get_ranges(self._store, key, starts=starts, lengths=lengths)
+            return [bytes(part) for part in parts]
         except FileNotFoundError:
             raise ObjectNotFound(f"{key} is not on the remote {self.url}") from None
         except Exception as exc:

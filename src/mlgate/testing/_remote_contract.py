@@ -32,6 +32,11 @@ class RemoteContract(ABC):
         assert remote.list_keys("objects/") == {"objects/ab/cdef"}
         assert remote.list_keys("") == {"objects/ab/cdef", "runs/x"}
 
+    def test_byte_ranges(self) -> None:
+        remote = self.make_remote()
+        remote.put_bytes("packs/p", b"0123456789abcdef")
+        assert remote.get_ranges("packs/p", [0, 10, 3], [2, 6, 1]) == [b"01", b"abcdef", b"3"]
+
     def test_put_of_an_existing_key_is_allowed(self) -> None:
         remote = self.make_remote()
         remote.put_bytes("objects/aa/1", b"same")
@@ -62,6 +67,12 @@ class RemoteContract(ABC):
             pass
         else:
             raise AssertionError("get_file of a missing key must raise ObjectNotFound")
+        try:
+            remote.get_ranges("objects/cc/missing", [0], [1])
+        except ObjectNotFound:
+            pass
+        else:
+            raise AssertionError("get_ranges of a missing key must raise ObjectNotFound")
 
     def test_concurrent_puts_from_threads_all_arrive(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
