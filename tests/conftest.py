@@ -121,6 +121,20 @@ def file_remote(tmp_path: Path) -> RemoteConfig:
     return RemoteConfig(url=(tmp_path / "remote").as_uri())
 
 
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` with a fixed identity; returns its output."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
 def write(path: Path, data: bytes | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):

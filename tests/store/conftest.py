@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,13 +8,12 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs: a disk that fills up for real."""
-    mount = tmp_path / "small"
-    mount.mkdir()
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str = "1m") -> Iterator[Path]:
+    """A small tmpfs at ``mount``: a disk that fills up for real. Skips without root."""
+    mount.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
         capture_output=True,
         check=False,
     )
@@ -23,3 +23,10 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB filesystem."""
+    with tmpfs(tmp_path / "small") as mount:
+        yield mount

@@ -19,24 +19,14 @@ from mlgate.config import load_project
 from mlgate.store import Workspace, hash_file, status
 from mlgate.store._digest import LARGE_FILE
 from tests.conftest import run_mlgate, write
+from tests.store.conftest import tmpfs
 
 
 @pytest.fixture
 def full_cache(repo: Path) -> Iterator[Path]:
     """The repository's cache directory on a 1 MiB tmpfs."""
-    cache = repo / ".mlgate" / "cache"
-    cache.mkdir(parents=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(cache)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
-    try:
+    with tmpfs(repo / ".mlgate" / "cache") as cache:
         yield cache
-    finally:
-        subprocess.run(["umount", "-l", str(cache)], check=False)
 
 
 @pytest.mark.parametrize("size", [2 << 20, LARGE_FILE + 1])

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,31 +8,20 @@ import pytest
 from mlgate import PathError
 from mlgate.config import load_project
 from mlgate.store import Workspace, checkout, gc, hash_bytes
-from tests.conftest import write
-
-
-def _git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+from tests.conftest import git, write
 
 
 def test_gc_keeps_the_workspace_and_optionally_history(repo: Path) -> None:
     ws = Workspace.for_project(load_project(str(repo)))
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     write(repo / "d" / "a", "a1")
     write(repo / "d" / "b", "b")
     ws.add(["d"])
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "v1")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
     write(repo / "d" / "a", "a2")
     ws.add(["d"])
-    _git(repo, "commit", "-qam", "v2")
+    git(repo, "commit", "-qam", "v2")
     write(repo / "d" / "a", "a3")  # v3 recorded but never committed
     ws.add(["d"])
     before = set(ws.cache.iter_digests())
@@ -53,7 +41,7 @@ def test_gc_keeps_the_workspace_and_optionally_history(repo: Path) -> None:
     checkout(ws)  # the current version is intact
 
 
-def test_gc_all_commits_needs_git(repo: Path) -> None:
+def test_gc_all_commits_needsgit(repo: Path) -> None:
     ws = Workspace.for_project(load_project(str(repo)))
     with pytest.raises(PathError, match="needs a git repository"):
         gc(ws, all_commits=True)
@@ -61,9 +49,9 @@ def test_gc_all_commits_needs_git(repo: Path) -> None:
 
 def test_gc_counts_unreadable_historical_pointers(repo: Path) -> None:
     ws = Workspace.for_project(load_project(str(repo)))
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     write(repo / "mlgate.lock" / "paths" / "bad.json", "{broken")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "bad pointer")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "bad pointer")
     (repo / "mlgate.lock" / "paths" / "bad.json").unlink()
     assert gc(ws, all_commits=True).unreadable == 1

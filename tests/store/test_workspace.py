@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from mlgate import ObjectNotFound, PathError, WorkspaceConflict
 from mlgate.config import load_project
 from mlgate.store import Workspace, checkout, hash_bytes, status
-from tests.conftest import write
+from tests.conftest import git, write
 
 
 @pytest.fixture
@@ -224,38 +223,25 @@ def test_hardlink_mode(repo: Path) -> None:
     assert _states(ws) == {"d": "ok"}
 
 
-def _git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
 def test_pointers_of_different_paths_merge_without_conflict(ws: Workspace, repo: Path) -> None:
     write(repo / "data" / "a.csv", "a1")
     write(repo / "data" / "b.csv", "b1")
     ws.add(["data/a.csv", "data/b.csv"])
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "v1")
-    _git(repo, "checkout", "-qb", "feature")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    git(repo, "checkout", "-qb", "feature")
     write(repo / "data" / "a.csv", "a2")
     ws.add(["data/a.csv"])
-    _git(repo, "commit", "-qam", "a2")
-    _git(repo, "checkout", "-q", "main")
+    git(repo, "commit", "-qam", "a2")
+    git(repo, "checkout", "-q", "main")
     checkout(ws)
     write(repo / "data" / "b.csv", "b2")
     write(repo / "data" / "c.csv", "c1")
     ws.add(["data/b.csv", "data/c.csv"])
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "b2 c1")
-    _git(repo, "merge", "-q", "--no-edit", "feature")  # raises on conflict
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "b2 c1")
+    git(repo, "merge", "-q", "--no-edit", "feature")  # raises on conflict
     checkout(ws)
     assert (repo / "data" / "a.csv").read_text() == "a2"
     assert (repo / "data" / "b.csv").read_text() == "b2"
