@@ -285,3 +285,16 @@ def test_status_details_when_the_pointer_moved_but_the_workspace_did_not(
     pointer_file.write_bytes(v1)  # like `git checkout HEAD~1 -- mlgate.lock`
     [st] = status(ws)
     assert st.state == "modified" and st.details == ("modified: 1",)
+
+
+def test_status_of_a_directory_whose_recorded_manifest_is_not_here(
+    ws: Workspace, repo: Path
+) -> None:
+    write(repo / "d" / "a", "a")
+    ws.add(["d"])
+    pointer_file = repo / "mlgate.lock" / "paths" / "d.json"
+    doc = json.loads(pointer_file.read_text())
+    doc["digest"] = hash_bytes(b"a tree from another machine")
+    pointer_file.write_text(json.dumps(doc))
+    [st] = status(ws)
+    assert st.state == "modified" and "not in the cache; `mlgate pull`" in st.details[0]

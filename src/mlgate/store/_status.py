@@ -10,7 +10,7 @@ from mlgate._errors import MlgateError
 from mlgate.store._paths import overlap
 from mlgate.store._pointer import Pointer, digest_of
 from mlgate.store._tree import TreeEntry, decode_tree
-from mlgate.store._workspace import Workspace
+from mlgate.store._workspace import Snapshot, Workspace
 
 State = Literal["ok", "modified", "missing", "untracked", "not-in-cache"]
 
@@ -66,16 +66,23 @@ def _status_of(ws: Workspace, pointer: Pointer) -> PathStatus:
     if pointer.kind == "tree":
         if snap.digests is None:  # the fast path vouched for the tree but kept no digests
             snap = ws.snapshot(pointer.path, need_digests=True)
-        details = _tree_changes(ws, pointer, snap.entries)
+        details = _tree_changes(ws, pointer, snap)
     return PathStatus(pointer.path, "modified", details)
 
 
-def _tree_changes(ws: Workspace, pointer: Pointer, now: list[TreeEntry]) -> tuple[str, ...]:
-    try:
-        data = ws.cache.read_bytes(digest_of(pointer))
-        before = decode_tree(data, pointer.digest, check_paths=False)  # only displayed
-    except MlgateError:
-        return ("(the recorded manifest is not in the cache; `mlgate pull` to compare files)",)
+def _tree_changes(ws: Workspace, pointer: Pointer, snap: Snapshot) -> tuple[str, ...]:
+    now = snap.entries
+    previous = snap.previous
+    if previous is not None and previous.tree == pointer.digest:
+        # The stat cache described exactly the recorded tree: no manifest to read.
+        pairs = zip(previous.stats, previous.digests, strict=True)
+        before = [TreeEntry(st[0], d, st[2], st[5]) for st, d in pairs]
+    else:
+        try:
+            data = ws.cache.read_bytes(digest_of(pointer))
+            before = decode_tree(data, pointer.digest, check_paths=False)  # only displayed
+        except MlgateError:
+            return ("(the recorded manifest is not in the cache; `mlgate pull` lists the files)",)
     if [e.path for e in before] == [e.path for e in now]:  # the common case: edits only
         changes = [f"modified: {a.path}" for a, b in zip(before, now, strict=True) if a != b]
     else:
