@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from mlgate.store._checkout import CheckoutResult, checkout
     from mlgate.store._digest import Digest, hash_bytes, hash_file, is_digest
     from mlgate.store._gc import GcResult, gc
+    from mlgate.store._packs import object_key
     from mlgate.store._pointer import Pointer, PointerStore
     from mlgate.store._progress import NO_PROGRESS, Progress
     from mlgate.store._remote import ObstoreRemote, Remote, open_remote
     from mlgate.store._status import PathStatus, status
-    from mlgate.store._transfer import TransferResult, fetch, object_key, pull, push
+    from mlgate.store._transfer import TransferResult, fetch, pull, push
     from mlgate.store._tree import TreeEntry, decode_tree, encode_tree, tree_digest
     from mlgate.store._workspace import AddResult, Workspace
 

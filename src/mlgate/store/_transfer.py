@@ -33,8 +33,6 @@ from mlgate.store._remote import Remote
 from mlgate.store._tree import decode_tree
 from mlgate.store._workspace import Workspace
 
-__all__ = ["TransferResult", "fetch", "object_key", "pull", "push"]
-
 
 @dataclass(frozen=True)
 class TransferResult:
