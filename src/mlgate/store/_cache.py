@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 from collections.abc import Iterator
 from typing import Literal
 
 from mlgate._errors import CorruptObject, ObjectNotFound, PathError
-from mlgate._fs import os_error, syncfs, tmp_name
+from mlgate._fs import TMP_MARK, os_error, syncfs, tmp_name
 from mlgate.store._digest import LARGE_FILE, Digest, hash_bytes, hash_file, is_digest
 
 LinkType = Literal["auto", "copy", "hardlink"]
@@ -65,6 +66,12 @@ class LocalCache:
         self.corrupt_dir = os.path.join(root, "corrupt")
         self._made_dirs: set[str] = set()
         self._unsynced = False
+        # Temporary names: unique per process and instance, then a counter (itertools.count
+        # is atomic under the GIL), so small objects need no random syscall each.
+        self._tmp_prefix = os.path.join(
+            self.tmp_dir, f"{TMP_MARK}{os.getpid()}-{os.urandom(4).hex()}-"
+        )
+        self._tmp_seq = itertools.count()
 
     # -- naming ---------------------------------------------------------------------
     def path(self, digest: Digest) -> str:
@@ -73,7 +80,11 @@ class LocalCache:
             raise CorruptObject(
                 f"'{digest}' is not a blake3 digest; the record naming it is damaged"
             )
-        return os.path.join(self.objects_dir, digest[:2], digest[2:])
+        return f"{self.objects_dir}/{digest[:2]}/{digest[2:]}"
+
+    def _own_path(self, digest: Digest) -> str:
+        """:meth:`path` for a digest this process just computed (no validation needed)."""
+        return f"{self.objects_dir}/{digest[:2]}/{digest[2:]}"
 
     def has(self, digest: Digest) -> bool:
         return os.path.exists(self.path(digest))
@@ -95,19 +106,18 @@ class LocalCache:
                             yield Digest(digest)
 
     # -- writing --------------------------------------------------------------------
-    def _ensure_dirs(self, digest: Digest) -> str:
-        fan = os.path.join(self.objects_dir, digest[:2])
+    def _ensure_dirs(self, digest: Digest) -> None:
+        fan = digest[:2]
         if fan not in self._made_dirs:
-            os.makedirs(fan, exist_ok=True)
+            os.makedirs(f"{self.objects_dir}/{fan}", exist_ok=True)
             os.makedirs(self.tmp_dir, exist_ok=True)
             self._made_dirs.add(fan)
-        return fan
 
     def _publish(self, tmp: str, digest: Digest, *, chmod: bool = True) -> None:
         self._ensure_dirs(digest)
         if chmod:
             os.chmod(tmp, 0o444)
-        os.replace(tmp, self.path(digest))
+        os.replace(tmp, self._own_path(digest))
 
     def put_bytes(self, data: bytes, digest: Digest | None = None) -> tuple[Digest, bool]:
         """Store ``data``; returns its digest and whether a new object was written.
@@ -118,15 +128,15 @@ class LocalCache:
         actual = hash_bytes(data)
         if digest is not None and actual != digest:
             raise CorruptObject(f"received content for object {digest} hashes to {actual}")
-        if self.has(actual):
+        if os.path.exists(self._own_path(actual)):
             return actual, False
         self._ensure_dirs(actual)
         # Every temporary is created in tmp/: ext4 allocates a new inode near its parent
         # directory, so one parent keeps the inodes together, where 256 fan-out parents
         # would spread them over as many cold block groups.
-        tmp = tmp_name(self.tmp_dir)
+        tmp = f"{self._tmp_prefix}{next(self._tmp_seq)}"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
             try:
                 view = memoryview(data)
                 while view:
@@ -151,10 +161,7 @@ class LocalCache:
             PathError: ``src`` changed while it was being stored.
         """
         if st.st_size < LARGE_FILE:
-            with open(src, "rb") as fh:
-                data = fh.read()
-                _check_unchanged(src, st, os.fstat(fh.fileno()))
-            return self.put_bytes(data)
+            return self.put_bytes(_read_small(src, st))
         digest = hash_file(src, st.st_size)
         dst = self.path(digest)
         if os.path.exists(dst):
@@ -319,6 +326,21 @@ class LocalCache:
                     os.unlink(entry.path)
                     removed += 1
         return removed
+
+
+def _read_small(src: str, st: os.stat_result) -> bytes:
+    """The whole content of a small file, checked against the stat it was listed with."""
+    fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = [os.read(fd, st.st_size + 1)]  # one read for a regular file
+        got = len(chunks[0])
+        while 0 < got < st.st_size:  # a short read: keep going (growth shows in fstat)
+            chunks.append(os.read(fd, st.st_size + 1 - got))
+            got += len(chunks[-1]) if chunks[-1] else st.st_size
+        _check_unchanged(src, st, os.fstat(fd))
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _check_unchanged(src: str, st: os.stat_result, now: os.stat_result | None = None) -> None:
