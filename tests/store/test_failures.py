@@ -100,3 +100,37 @@ def test_sigkill_during_add_of_a_1_gib_file(repo: Path) -> None:
     obj = ws.cache.path(ws.pointers.get("big.bin").digest)  # type: ignore[union-attr,arg-type]
     assert os.stat(obj).st_ino != os.stat(big).st_ino
     shutil.rmtree(repo)  # 2 GiB; pytest would keep it for three sessions
+
+
+def test_a_held_lock_times_out_with_a_clear_message(repo: Path) -> None:
+    import fcntl
+
+    from mlgate import LockTimeout
+    from mlgate.store._lock import repo_lock
+
+    state = repo / ".mlgate"
+    holder = os.open(state / "lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as a running `mlgate gc` would
+    try:
+        with pytest.raises(LockTimeout, match="another mlgate process"):
+            with repo_lock(str(state), exclusive=False, timeout=0.2):
+                pass
+    finally:
+        os.close(holder)
+    with repo_lock(str(state), exclusive=True, timeout=0.2):
+        pass
+
+
+def test_large_file_with_the_cache_on_another_filesystem(repo: Path) -> None:
+    with tmpfs(repo / ".mlgate" / "cache", size="64m"):
+        ws = Workspace.for_project(load_project(str(repo)))
+        payload = os.urandom(LARGE_FILE + 5)
+        big = write(repo / "big.bin", payload)
+        [r] = ws.add(["big.bin"])  # no hard link across filesystems: copy, fsync, verify
+        assert ws.cache.verify(r.pointer.digest)  # type: ignore[arg-type]
+        assert os.stat(ws.cache.path(r.pointer.digest)).st_ino != os.stat(big).st_ino  # type: ignore[arg-type]
+        big.unlink()
+        from mlgate.store import checkout
+
+        checkout(ws)
+        assert big.read_bytes() == payload
