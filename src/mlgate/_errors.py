@@ -59,3 +59,31 @@ class GateFailed(MlgateError):
     """A promotion gate did not pass. The CLI exits 1 for it, not 2."""
 
     exit_code = 1
+
+
+class RegistryError(MlgateError):
+    """The registry could not be used (unreachable, refused, or a bad request)."""
+
+
+class RegistryUnavailable(RegistryError):
+    """The registry database cannot be reached or refused the credentials."""
+
+
+class SchemaMismatch(RegistryError):
+    """The registry's schema is older (or newer) than this mlgate."""
+
+
+class NotFound(RegistryError):
+    """A model, version, alias or run does not exist."""
+
+
+class AliasConflict(RegistryError):
+    """An alias moved since the caller read it; the move was not applied.
+
+    Attributes:
+        current: The version the alias points to now (None if it does not exist).
+    """
+
+    def __init__(self, message: str, current: int | None) -> None:
+        super().__init__(message)
+        self.current = current

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlgate.testing._registry_contract import RegistryContract
 from mlgate.testing._remote_contract import RemoteContract
 
-__all__ = ["RemoteContract"]
+__all__ = ["RegistryContract", "RemoteContract"]

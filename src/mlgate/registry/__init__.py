@@ -1,0 +1,22 @@
+"""The model registry: versions with lineage, aliases with an audit history.
+
+Backed by SQLAlchemy 2 on SQLite (default, WAL) or PostgreSQL; the schema is migrated
+by Alembic (`mlgate registry upgrade`), and a registry older than the code refuses to
+run. Everything returned is a frozen record.
+"""
+
+from __future__ import annotations
+
+from mlgate.registry._records import AliasEvent, Model, ModelVersion
+from mlgate.registry._registry import RESERVED_ALIASES, Registry, default_actor
+from mlgate.registry._schema import SCHEMA_REVISION
+
+__all__ = [
+    "RESERVED_ALIASES",
+    "SCHEMA_REVISION",
+    "AliasEvent",
+    "Model",
+    "ModelVersion",
+    "Registry",
+    "default_actor",
+]

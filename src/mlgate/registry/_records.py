@@ -1,0 +1,76 @@
+"""What the registry returns: frozen records, never ORM objects or sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version of a model, with its lineage.
+
+    Attributes:
+        model: The model's name.
+        version: Its number, from 1, increasing.
+        artifact_digest: The model artifact in the store.
+        flavor: How to load it (sklearn, onnx, python).
+        signature: Input columns and dtypes, and output.
+        input_example: A small input the server smoke-tests with.
+        run_id: The run that produced it, if known.
+        git_commit: The commit it was trained from.
+        data_digests: Path -> digest of every dataset it was trained or evaluated on.
+        params: The parameters it was trained with.
+        metrics: Its evaluation metrics.
+        created_at: When it was registered (UTC).
+        created_by: Who registered it.
+    """
+
+    model: str
+    version: int
+    artifact_digest: str
+    flavor: str
+    signature: Mapping[str, object] | None
+    input_example: object | None
+    run_id: int | None
+    git_commit: str | None
+    data_digests: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, object] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    created_at: datetime = datetime.min
+    created_by: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A registered model: its latest version and where its aliases point."""
+
+    name: str
+    description: str
+    latest_version: int | None
+    aliases: Mapping[str, int]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AliasEvent:
+    """One move of an alias: who moved it, when, from where to where, and why.
+
+    ``to_version`` is None when the alias was deleted, ``from_version`` None when it was
+    created.
+    """
+
+    id: int
+    model: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    actor: str
+    reason: str
+    command: str
+    at: datetime

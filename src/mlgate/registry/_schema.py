@@ -1,0 +1,86 @@
+"""The registry's tables, as SQLAlchemy 2 declarative models.
+
+Only this package sees them: everything it returns is a frozen record from
+:mod:`mlgate.registry._records`. Changing a table means a new Alembic migration in
+``migrations/versions`` and a new :data:`SCHEMA_REVISION`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: The Alembic revision this code reads and writes (the head of migrations/versions).
+SCHEMA_REVISION = "0001_initial"
+
+_naming = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_naming)
+
+
+class ModelRow(Base):
+    """A named model; its versions are numbered from 1 by ``next_version``."""
+
+    __tablename__ = "models"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    next_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+
+
+class VersionRow(Base):
+    """One registered version of a model: its artifact and its lineage."""
+
+    __tablename__ = "model_versions"
+
+    model: Mapped[str] = mapped_column(ForeignKey("models.name"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artifact_digest: Mapped[str] = mapped_column(String(64))
+    flavor: Mapped[str] = mapped_column(String(50))
+    signature: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    input_example: Mapped[object | None] = mapped_column(JSON, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    git_commit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    data_digests: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    params: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class AliasRow(Base):
+    """Where an alias (production, staging, ...) of a model points now."""
+
+    __tablename__ = "aliases"
+
+    model: Mapped[str] = mapped_column(ForeignKey("models.name"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class AliasEventRow(Base):
+    """One move of an alias: the audit history that rollback reads."""
+
+    __tablename__ = "alias_events"
+    __table_args__ = (Index("ix_alias_events_model_alias", "model", "alias", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(ForeignKey("models.name"))
+    alias: Mapped[str] = mapped_column(String(100))
+    from_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    to_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    command: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
