@@ -7,15 +7,20 @@ version; heavy subsystems live in subpackages imported by the code that needs th
 from __future__ import annotations
 
 from mlgate._errors import (
+    AliasConflict,
     ConfigError,
     CorruptObject,
     GateFailed,
     LockTimeout,
     MlgateError,
     NotARepository,
+    NotFound,
     ObjectNotFound,
     PathError,
+    RegistryError,
+    RegistryUnavailable,
     RemoteError,
+    SchemaMismatch,
     StoreError,
     WorkspaceConflict,
 )
@@ -23,15 +28,20 @@ from mlgate._errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AliasConflict",
     "ConfigError",
     "CorruptObject",
     "GateFailed",
     "LockTimeout",
     "MlgateError",
     "NotARepository",
+    "NotFound",
     "ObjectNotFound",
     "PathError",
+    "RegistryError",
+    "RegistryUnavailable",
     "RemoteError",
+    "SchemaMismatch",
     "StoreError",
     "WorkspaceConflict",
     "__version__",

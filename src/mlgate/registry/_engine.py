@@ -48,7 +48,14 @@ def make_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+                directory = os.path.dirname(os.path.abspath(path))
+                try:
+                    os.makedirs(directory, exist_ok=True)
+                except OSError as exc:
+                    raise RegistryUnavailable(
+                        f"cannot create {directory} for the registry {shown(url)} "
+                        f"({exc.strerror}); fix `registry` in mlgate.yaml or the path's parents"
+                    ) from None
             engine = create_engine(url, connect_args={"timeout": 30})
 
             @event.listens_for(engine, "connect")
