@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("mlgate.cli._remote:fetch_cmd", "Download tracked objects into the cache."),
     "pull": ("mlgate.cli._remote:pull_cmd", "Fetch, then check out."),
     "gc": ("mlgate.cli._data:gc_cmd", "Delete cache objects nothing references."),
+    "models": ("mlgate.cli._registry:models_group", "Browse registered models and versions."),
+    "alias": ("mlgate.cli._registry:alias_group", "Move or delete model aliases."),
+    "history": ("mlgate.cli._registry:history_cmd", "Show every alias move of a model."),
+    "registry": ("mlgate.cli._registry:registry_group", "Create or migrate the registry."),
     "demo": ("mlgate.cli._demo:demo_cmd", "Run the bundled example end to end."),
 }
 
@@ -56,12 +60,21 @@ def cli() -> None:
     """
 
 
+def invocation() -> str:
+    """The command line being run, as recorded in audit histories."""
+    import shlex
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    argv = obj.get("argv", sys.argv[1:]) if isinstance(obj, dict) else sys.argv[1:]
+    return shlex.join(["mlgate", *argv])
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the CLI and turn errors into messages and exit codes."""
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None, prog_name="mlgate", standalone_mode=False
-        )
+        result = cli.main(args=args, prog_name="mlgate", standalone_mode=False, obj={"argv": args})
         code = result if isinstance(result, int) else 0
     except MlgateError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -1,0 +1,194 @@
+"""Commands on the model registry: registry upgrade, models, alias, history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+from mlgate.cli._app import invocation
+from mlgate.config import load_project
+
+if TYPE_CHECKING:
+    from mlgate.registry import Registry
+
+
+@contextmanager
+def open_registry(*, check: bool = True) -> Iterator[Registry]:
+    """The registry configured for the repository around the current directory."""
+    from mlgate.registry import Registry
+
+    project = load_project()
+    with Registry(project.config.registry, root=project.root, check=check) as registry:
+        yield registry
+
+
+@click.group("registry")
+def registry_group() -> None:
+    """Manage the registry database itself."""
+
+
+@registry_group.command("upgrade")
+def upgrade_cmd() -> None:
+    """Create or migrate the registry schema to this mlgate's version."""
+    with open_registry(check=False) as registry:
+        before, after = registry.upgrade()
+    if before == after:
+        click.echo(f"The registry schema is up to date ({after}).")
+    else:
+        click.echo(f"Migrated the registry schema from {before or 'nothing'} to {after}.")
+
+
+@click.group("models")
+def models_group() -> None:
+    """Browse registered models and their versions."""
+
+
+@models_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def models_list_cmd(as_json: bool) -> None:
+    """Every model with its latest version and aliases."""
+    with open_registry() as registry:
+        models = registry.models()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"name": m.name, "latest_version": m.latest_version, "aliases": dict(m.aliases)}
+                    for m in models
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not models:
+        click.echo("No models yet.")
+    for m in models:
+        aliases = ", ".join(f"{a}={v}" for a, v in sorted(m.aliases.items())) or "-"
+        click.echo(f"{m.name:<30} latest {m.latest_version or '-':<6} aliases {aliases}")
+
+
+@models_group.command("show")
+@click.argument("ref")
+def models_show_cmd(ref: str) -> None:
+    """One version (NAME@VERSION, NAME@ALIAS) or every version of NAME."""
+    with open_registry() as registry:
+        versions = [registry.resolve(ref)] if "@" in ref else registry.versions(ref)
+    for v in versions:
+        click.echo(
+            f"{v.ref}  {v.flavor}  artifact {v.artifact_digest[:12]}  "
+            f"registered {v.created_at:%Y-%m-%d %H:%M:%S} by {v.created_by}"
+        )
+        if v.git_commit:
+            click.echo(f"    commit {v.git_commit}")
+        for label, values in (
+            ("params", v.params),
+            ("metrics", v.metrics),
+            ("data", v.data_digests),
+        ):
+            if values:
+                shown = ", ".join(f"{k}={str(val)[:12]}" for k, val in sorted(values.items()))
+                click.echo(f"    {label}: {shown}")
+
+
+@click.group("alias")
+def alias_group() -> None:
+    """Move or delete aliases (every move is recorded with who, when and why)."""
+
+
+def _expected(value: str | None, current: int | None) -> int | None:
+    if value is None:
+        return current
+    if value == "none":
+        return None
+    if not value.isdigit():
+        raise click.BadParameter("expected a version number or 'none'", param_hint="--expect")
+    return int(value)
+
+
+@alias_group.command("set")
+@click.argument("name")
+@click.argument("alias")
+@click.argument("version", type=click.IntRange(1))
+@click.option("--reason", required=True, help="Why; recorded in the history.")
+@click.option(
+    "--expect",
+    metavar="VERSION|none",
+    help="Fail unless the alias points there now (default: what it points to now).",
+)
+def alias_set_cmd(name: str, alias: str, version: int, reason: str, expect: str | None) -> None:
+    """Point ALIAS of model NAME at VERSION, by compare-and-set."""
+    with open_registry() as registry:
+        expected = _expected(expect, registry.alias(name, alias) if expect is None else None)
+        event = registry.set_alias(
+            name,
+            alias,
+            version,
+            expected=expected,
+            reason=reason,
+            command=invocation(),
+        )
+    was = f"version {event.from_version}" if event.from_version is not None else "unset"
+    click.echo(f"{name}@{alias}: {was} -> version {event.to_version}")
+
+
+@alias_group.command("delete")
+@click.argument("name")
+@click.argument("alias")
+@click.option("--reason", required=True, help="Why; recorded in the history.")
+def alias_delete_cmd(name: str, alias: str, reason: str) -> None:
+    """Remove ALIAS of model NAME."""
+    with open_registry() as registry:
+        current = registry.alias(name, alias)
+        if current is None:
+            raise click.ClickException(f"model '{name}' has no alias '{alias}'")
+        registry.set_alias(
+            name,
+            alias,
+            None,
+            expected=current,
+            reason=reason,
+            command=invocation(),
+        )
+    click.echo(f"{name}@{alias}: version {current} -> deleted")
+
+
+@click.command("history")
+@click.argument("name")
+@click.option("--alias", help="Only this alias.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def history_cmd(name: str, alias: str | None, as_json: bool) -> None:
+    """Every alias move of model NAME: when, who, from, to, why and which command."""
+    with open_registry() as registry:
+        events = registry.history(name, alias)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "at": e.at.isoformat(),
+                        "alias": e.alias,
+                        "from": e.from_version,
+                        "to": e.to_version,
+                        "actor": e.actor,
+                        "reason": e.reason,
+                        "command": e.command,
+                    }
+                    for e in events
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not events:
+        click.echo(f"No alias of '{name}' has moved yet.")
+    for e in events:
+        frm = "-" if e.from_version is None else e.from_version
+        to = "deleted" if e.to_version is None else e.to_version
+        click.echo(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.alias:<12} {frm} -> {to:<8} {e.actor}: "
+            f"{e.reason}  [{e.command}]"
+        )

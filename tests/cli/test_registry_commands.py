@@ -1,0 +1,81 @@
+"""The registry commands through the CLI, on the repository's SQLite registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from mlgate.registry import Registry
+from tests.conftest import Result
+
+Cli = Callable[..., Result]
+
+
+def _register(repo: Path, n: int) -> None:
+    with Registry("sqlite:///.mlgate/registry.db", root=str(repo)) as reg:
+        for _ in range(n):
+            reg.register(
+                "churn",
+                artifact_digest="a" * 64,
+                flavor="sklearn",
+                params={"C": 0.5},
+                metrics={"auc": 0.91},
+                git_commit="c" * 40,
+            )
+
+
+def test_registry_lifecycle(cli: Cli, repo: Path) -> None:
+    before = cli("models", "list")
+    assert before.code == 2 and "run `mlgate registry upgrade`" in before.err
+    assert (
+        "Migrated the registry schema from nothing to 0001_initial"
+        in cli("registry", "upgrade").out
+    )
+    assert "up to date" in cli("registry", "upgrade").out
+    assert "No models yet." in cli("models", "list").out
+    _register(repo, 3)
+    assert "churn" in cli("models", "list").out
+    first = cli("alias", "set", "churn", "production", "1", "--reason", "first release")
+    assert first.code == 0 and "churn@production: unset -> version 1" in first.out
+    assert (
+        "version 1 -> version 2"
+        in cli("alias", "set", "churn", "production", "2", "--reason", "better auc").out
+    )
+    stale = cli("alias", "set", "churn", "production", "3", "--reason", "x", "--expect", "1")
+    assert stale.code == 2 and "is version 2, not version 1" in stale.err
+    listed = json.loads(cli("models", "list", "--json").out)
+    assert listed == [{"name": "churn", "latest_version": 3, "aliases": {"production": 2}}]
+    shown = cli("models", "show", "churn@production").out
+    assert "churn@2" in shown and "params: C=0.5" in shown and "commit " + "c" * 40 in shown
+    assert cli("models", "show", "churn").out.count("churn@") == 3
+    history = cli("history", "churn")
+    assert "first release" in history.out and "better auc" in history.out
+    assert "mlgate alias set churn production 2" in history.out
+    events = json.loads(cli("history", "churn", "--alias", "production", "--json").out)
+    assert [(e["from"], e["to"]) for e in events] == [(None, 1), (1, 2)]
+    assert (
+        "version 2 -> deleted"
+        in cli("alias", "delete", "churn", "production", "--reason", "retired").out
+    )
+    assert cli("alias", "delete", "churn", "production", "--reason", "again").code == 1
+
+
+def test_registry_errors_exit_2_with_a_message(cli: Cli, repo: Path) -> None:
+    cli("registry", "upgrade")
+    assert "No alias of 'churn' has moved yet" not in cli("history", "churn").out
+    unknown = cli("history", "churn")
+    assert unknown.code == 2 and "no model named 'churn'" in unknown.err
+    _register(repo, 1)
+    assert "No alias of 'churn' has moved yet." in cli("history", "churn").out
+    bad = cli("alias", "set", "churn", "latest", "1", "--reason", "r")
+    assert bad.code == 2 and "reserved" in bad.err
+    missing = cli("alias", "set", "churn", "production", "9", "--reason", "r")
+    assert missing.code == 2 and "has no version 9" in missing.err
+    expect = cli("alias", "set", "churn", "production", "1", "--reason", "r", "--expect", "x")
+    assert expect.code == 2 and "--expect" in expect.err
+    assert (
+        cli("alias", "set", "churn", "production", "1", "--reason", "r", "--expect", "none").code
+        == 0
+    )
+    assert cli("alias", "set", "churn", "production", "1").code == 2  # --reason is required
