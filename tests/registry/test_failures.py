@@ -61,7 +61,7 @@ def test_a_schema_older_than_the_code(tmp_path: Path, monkeypatch: pytest.Monkey
         conn.execute("UPDATE alembic_version SET version_num = '0000_previous'")
     from mlgate.registry import _engine
 
-    monkeypatch.setattr(_engine, "known_revisions", lambda: ["0000_previous", "0001_initial"])
+    monkeypatch.setattr(_engine, "known_revisions", lambda: ["0000_previous", "0002_runs"])
     with pytest.raises(SchemaMismatch, match="older than this mlgate's.*`mlgate registry upgrade`"):
         Registry(url)
 

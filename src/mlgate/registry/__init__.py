@@ -7,7 +7,7 @@ run. Everything returned is a frozen record.
 
 from __future__ import annotations
 
-from mlgate.registry._records import AliasEvent, Model, ModelVersion
+from mlgate.registry._records import AliasEvent, Lineage, Model, ModelVersion, Run, RunIO
 from mlgate.registry._registry import RESERVED_ALIASES, Registry, default_actor
 from mlgate.registry._schema import SCHEMA_REVISION
 
@@ -15,8 +15,11 @@ __all__ = [
     "RESERVED_ALIASES",
     "SCHEMA_REVISION",
     "AliasEvent",
+    "Lineage",
     "Model",
     "ModelVersion",
     "Registry",
+    "Run",
+    "RunIO",
     "default_actor",
 ]

@@ -150,8 +150,12 @@ def check_schema(engine: Engine) -> None:
     )
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Apply every missing migration in one transaction; returns (from, to) revisions."""
+def upgrade(engine: Engine, target: str = SCHEMA_REVISION) -> tuple[str | None, str]:
+    """Apply the missing migrations up to ``target`` in one transaction.
+
+    Returns:
+        The (from, to) revisions.
+    """
     from alembic import command
     from alembic.config import Config
     from sqlalchemy.exc import SQLAlchemyError
@@ -164,7 +168,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(config, target)
     except SQLAlchemyError as exc:
         raise unavailable(exc, engine.url.render_as_string(hide_password=False)) from None
-    return before, SCHEMA_REVISION
+    return before, target

@@ -74,3 +74,44 @@ class AliasEvent:
     reason: str
     command: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class RunIO:
+    """A stage input (``dep``) or output (``out``) of a run, by digest."""
+
+    stage: str
+    role: str
+    path: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution: where it ran, from which commit, with what, and what it measured.
+
+    Attributes:
+        metrics: The last value logged for each metric (the full series is in
+            :meth:`~mlgate.registry.Registry.metric_history`).
+    """
+
+    id: int
+    name: str
+    git_commit: str | None
+    git_dirty: bool
+    host: str
+    user: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    params: Mapping[str, object] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    io: tuple[RunIO, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a model version came from: its run (with every input digest) and commit."""
+
+    version: ModelVersion
+    run: Run | None

@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from mlgate._errors import AliasConflict, NotFound, RegistryError
 from mlgate.registry._engine import check_schema, make_engine, resolve_url, unavailable, upgrade
-from mlgate.registry._records import AliasEvent, Model, ModelVersion
-from mlgate.registry._schema import AliasEventRow, AliasRow, ModelRow, VersionRow
+from mlgate.registry._records import AliasEvent, Lineage, Model, ModelVersion
+from mlgate.registry._runs import RunLog
+from mlgate.registry._schema import (
+    SCHEMA_REVISION,
+    AliasEventRow,
+    AliasRow,
+    ModelRow,
+    VersionRow,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -43,7 +50,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Registry:
+class Registry(RunLog):
     """The single source of truth for model versions, aliases and their history.
 
     Thread safety: one instance may be shared by threads (each call takes its own
@@ -74,9 +81,9 @@ class Registry:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def upgrade(self) -> tuple[str | None, str]:
-        """Migrate the schema to this code's; returns (from, to) revisions."""
-        return upgrade(self._engine)
+    def upgrade(self, target: str = SCHEMA_REVISION) -> tuple[str | None, str]:
+        """Migrate the schema to this code's (or to ``target``); returns (from, to)."""
+        return upgrade(self._engine, target)
 
     # -- transactions --------------------------------------------------------------------
     @contextmanager
@@ -325,6 +332,12 @@ class Registry:
                 query = query.where(AliasEventRow.alias == alias)
             rows = conn.execute(query.order_by(AliasEventRow.id)).all()
         return [AliasEvent(**dict(r._mapping)) for r in rows]
+
+    def lineage(self, ref: str) -> Lineage:
+        """Where ``ref`` (NAME@VERSION or NAME@ALIAS) came from: its run and data digests."""
+        version = self.resolve(ref)
+        run = self.run(version.run_id) if version.run_id is not None else None
+        return Lineage(version, run)
 
     def previous(self, name: str, alias: str) -> int | None:
         """The version ``alias`` pointed to before its last move (what rollback restores)."""

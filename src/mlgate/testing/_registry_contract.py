@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from mlgate._errors import AliasConflict, NotFound, RegistryError, SchemaMismatch
-from mlgate.registry import Registry
+from mlgate.registry import SCHEMA_REVISION, Registry
 
 DIGEST = "a" * 64
 
@@ -46,9 +47,23 @@ class RegistryContract(ABC):
         with pytest.raises(SchemaMismatch, match="run `mlgate registry upgrade`"):
             self.open(url)
         before, after = self.open(url, check=False).upgrade()
-        assert before is None and after == "0001_initial"
-        assert self.open(url, check=False).upgrade() == ("0001_initial", "0001_initial")
+        assert before is None and after == SCHEMA_REVISION
+        assert self.open(url, check=False).upgrade() == (SCHEMA_REVISION, SCHEMA_REVISION)
         self.open(url)
+
+    def test_upgrade_from_the_first_schema_keeps_the_data(self) -> None:
+        url = self.make_url()
+        old = self.open(url, check=False)
+        assert old.upgrade("0001_initial") == (None, "0001_initial")
+        old.register("churn", artifact_digest=DIGEST, flavor="sklearn")
+        old.set_alias("churn", "production", 1, expected=None, reason="v1")
+        with pytest.raises(SchemaMismatch, match="older than this mlgate's"):
+            self.open(url)
+        assert old.upgrade() == ("0001_initial", SCHEMA_REVISION)
+        new = self.open(url)
+        assert new.resolve("churn@production").version == 1
+        assert [e.reason for e in new.history("churn")] == ["v1"]
+        assert new.start_run("after the upgrade") >= 1
 
     def test_versions_are_numbered_per_model(self) -> None:
         reg = self.registry()
@@ -122,3 +137,65 @@ class RegistryContract(ABC):
         reg.register("churn", artifact_digest=DIGEST, flavor="sklearn")
         with pytest.raises(RegistryError, match="needs a reason"):
             reg.set_alias("churn", "production", 1, expected=None, reason=" ")
+
+    def test_runs_record_params_metrics_and_io(self) -> None:
+        reg = self.registry()
+        run_id = reg.start_run("train", params={"C": 1.0}, git_commit="c" * 40, git_dirty=True)
+        reg.log_params(run_id, {"C": 2.0, "kernel": "rbf", "layers": [64, 32]})
+        assert reg.log_metrics(run_id, [("loss", 1.0 / (s + 1), s) for s in range(1000)]) == 1000
+        reg.log_metrics(run_id, {"auc": 0.93, "accuracy": 0.88}, step=5)
+        reg.record_io(run_id, "train", "dep", {"data/train.csv": "d" * 64})
+        reg.record_io(run_id, "train", "out", {"models/model.skops": "e" * 64})
+        reg.finish_run(run_id)
+        run = reg.run(run_id)
+        assert run.status == "finished" and run.git_dirty and run.ended_at is not None
+        assert run.params == {"C": 2.0, "kernel": "rbf", "layers": [64, 32]}
+        assert run.metrics["loss"] == 1.0 / 1000 and run.metrics["auc"] == 0.93
+        assert [(io.role, io.path) for io in run.io] == [
+            ("dep", "data/train.csv"),
+            ("out", "models/model.skops"),
+        ]
+        history = reg.metric_history(run_id, "loss")
+        assert len(history) == 1000 and history[0] == (0, 1.0)
+        assert [r.id for r in reg.runs()] == [run_id]
+
+    def test_lineage_from_model_to_data(self) -> None:
+        reg = self.registry()
+        run_id = reg.start_run("pipeline", git_commit="c" * 40)
+        reg.record_io(run_id, "prepare", "dep", {"data/raw.csv": "d" * 64})
+        version = reg.register(
+            "churn",
+            artifact_digest=DIGEST,
+            flavor="sklearn",
+            run_id=run_id,
+            git_commit="c" * 40,
+            data_digests={"data/raw.csv": "d" * 64},
+        )
+        lineage = reg.lineage(f"churn@{version.version}")
+        assert lineage.version == version and lineage.run is not None
+        assert lineage.run.io[0].digest == "d" * 64
+        assert (
+            reg.lineage(reg.register("churn", artifact_digest=DIGEST, flavor="x").ref).run is None
+        )
+
+    def test_bad_run_input(self) -> None:
+        reg = self.registry()
+        with pytest.raises(NotFound, match="no run 999"):
+            reg.log_metrics(999, {"loss": 1.0})
+        with pytest.raises(NotFound, match="no run 999"):
+            reg.run(999)
+        with pytest.raises(NotFound, match="no run 999"):
+            reg.finish_run(999)
+        run_id = reg.start_run("r")
+        not_a_number: Any = {"loss": "high"}  # wrong on purpose: checked at run time too
+        with pytest.raises(RegistryError, match="metric 'loss' must be a number"):
+            reg.log_metrics(run_id, not_a_number)
+        with pytest.raises(RegistryError, match="infinite"):
+            reg.log_metrics(run_id, {"loss": float("inf")})
+        with pytest.raises(RegistryError, match="1-250 characters"):
+            reg.log_metrics(run_id, {"": 1.0})
+        with pytest.raises(RegistryError, match="cannot be stored"):
+            reg.log_params(run_id, {"f": object()})
+        with pytest.raises(RegistryError, match="role must be"):
+            reg.record_io(run_id, "s", "input", {})
+        assert reg.log_metrics(run_id, []) == 0
