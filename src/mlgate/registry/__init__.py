@@ -10,8 +10,10 @@ from __future__ import annotations
 from mlgate.registry._records import AliasEvent, Lineage, Model, ModelVersion, Run, RunIO
 from mlgate.registry._registry import RESERVED_ALIASES, Registry, default_actor
 from mlgate.registry._schema import SCHEMA_REVISION
+from mlgate.registry._tracking import ActiveRun, active_run, log_metrics, log_params, start_run
 
 __all__ = [
+    "ActiveRun",
     "RESERVED_ALIASES",
     "SCHEMA_REVISION",
     "AliasEvent",
@@ -21,5 +23,9 @@ __all__ = [
     "Registry",
     "Run",
     "RunIO",
+    "active_run",
     "default_actor",
+    "log_metrics",
+    "log_params",
+    "start_run",
 ]
