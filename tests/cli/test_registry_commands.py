@@ -78,3 +78,51 @@ def test_registry_errors_exit_2_with_a_message(cli: Cli, repo: Path) -> None:
         == 0
     )
     assert cli("alias", "set", "churn", "production", "1").code == 2  # --reason is required
+
+
+def test_register_lineage_and_runs(cli: Cli, repo: Path) -> None:
+    from tests.conftest import git, write
+
+    cli("registry", "upgrade")
+    git(repo, "init", "-q")
+    write(repo / "data" / "train.csv", "x,y\n1,0\n")
+    cli("add", "data/train.csv")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "data")
+    with Registry("sqlite:///.mlgate/registry.db", root=str(repo)) as reg:
+        run_id = reg.start_run("train", params={"C": 0.5})
+        reg.log_metrics(run_id, {"auc": 0.9})
+        reg.record_io(run_id, "train", "dep", {"data/train.csv": "d" * 64})
+        reg.finish_run(run_id)
+    write(repo / "models" / "model.bin", b"weights")
+    write(repo / "metrics.json", '{"accuracy": 0.8}')
+    done = cli(
+        "register",
+        "churn",
+        "models/model.bin",
+        "--flavor",
+        "sklearn",
+        "--run",
+        str(run_id),
+        "--metrics",
+        "metrics.json",
+    )
+    assert done.code == 0 and "registered churn@1" in done.out and "1 dataset(s)" in done.out
+    shown = cli("lineage", "churn@1").out
+    assert "data     data/train.csv" in shown and f"run      {run_id} 'train' finished" in shown
+    assert "train        dep data/train.csv" in shown and "params  C=0.5" in shown
+    with Registry("sqlite:///.mlgate/registry.db", root=str(repo)) as reg:
+        version = reg.get("churn", 1)
+    assert version.metrics == {"auc": 0.9, "accuracy": 0.8} and version.git_commit
+    assert f"{run_id}" in cli("runs").out and "metric  auc = 0.9" in cli("runs", str(run_id)).out
+    write(repo / "bad.json", '{"accuracy": "high"}')
+    bad = cli(
+        "register", "churn", "models/model.bin", "--flavor", "sklearn", "--metrics", "bad.json"
+    )
+    assert bad.code == 2 and "metric 'accuracy' must be a number" in bad.err
+    missing = cli("register", "churn", "models/nope.bin", "--flavor", "sklearn")
+    assert missing.code == 2 and "does not exist" in missing.err
+    assert (
+        "(none recorded)" in cli("register", "churn", "models/model.bin", "--flavor", "x").out
+        or "(none recorded)" in cli("lineage", "churn@2").out
+    )

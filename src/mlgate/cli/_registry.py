@@ -192,3 +192,132 @@ def history_cmd(name: str, alias: str | None, as_json: bool) -> None:
             f"{e.at:%Y-%m-%d %H:%M:%S}  {e.alias:<12} {frm} -> {to:<8} {e.actor}: "
             f"{e.reason}  [{e.command}]"
         )
+
+
+def _read_mapping(path: str | None, what: str) -> dict[str, object]:
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=what) from None
+    except yaml.YAMLError as exc:
+        raise click.BadParameter(
+            f"{path} is not valid JSON or YAML: {exc}", param_hint=what
+        ) from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path} must hold a mapping of names to values", param_hint=what)
+    return data
+
+
+@click.command("register")
+@click.argument("name")
+@click.argument("path")
+@click.option("--flavor", required=True, help="How to load it: sklearn, onnx, python, ...")
+@click.option("--run", "run_id", type=int, help="The run that produced it (its params/metrics).")
+@click.option("--params", "params_file", help="A JSON/YAML file of parameters.")
+@click.option("--metrics", "metrics_file", help="A JSON/YAML file of metrics.")
+def register_cmd(
+    name: str,
+    path: str,
+    flavor: str,
+    run_id: int | None,
+    params_file: str | None,
+    metrics_file: str | None,
+) -> None:
+    """Store the model at PATH and record it as the next version of NAME, with lineage:
+    the git commit, the digest of every tracked dataset, parameters and metrics."""
+    from mlgate._git import git_state
+    from mlgate.store import Workspace
+
+    project = load_project()
+    with Workspace.for_project(project) as ws:
+        artifact = ws.put_path(path)
+        data = {p.path: p.digest for p in ws.pointers.all()}
+    commit, _dirty = git_state(project.root)
+    params: dict[str, object] = {}
+    metrics: dict[str, object] = {}
+    with open_registry() as registry:
+        if run_id is not None:
+            run = registry.run(run_id)
+            params, metrics = dict(run.params), dict(run.metrics)
+            commit = run.git_commit or commit
+        params |= _read_mapping(params_file, "--params")
+        metrics |= _read_mapping(metrics_file, "--metrics")
+        numeric: dict[str, float] = {}
+        for key, value in metrics.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise click.BadParameter(
+                    f"metric '{key}' must be a number, not {value!r}", param_hint="--metrics"
+                )
+            numeric[key] = float(value)
+        version = registry.register(
+            name,
+            artifact_digest=artifact.digest,
+            flavor=flavor,
+            run_id=run_id,
+            git_commit=commit,
+            data_digests=data,
+            params=params,
+            metrics=numeric,
+        )
+    click.echo(
+        f"registered {version.ref} ({flavor}, artifact {artifact.digest[:12]}, "
+        f"{len(data)} dataset(s) in its lineage)"
+    )
+
+
+@click.command("lineage")
+@click.argument("ref")
+def lineage_cmd(ref: str) -> None:
+    """Where REF (NAME@VERSION or NAME@ALIAS) came from: commit, run, data digests."""
+    with open_registry() as registry:
+        lineage = registry.lineage(ref)
+    v = lineage.version
+    click.echo(f"{v.ref}  {v.flavor}  artifact {v.artifact_digest}")
+    click.echo(f"  commit   {v.git_commit or '(not in git)'}")
+    for path, digest in sorted(v.data_digests.items()):
+        click.echo(f"  data     {path}  {digest}")
+    run = lineage.run
+    if run is None:
+        click.echo("  run      (none recorded)")
+        return
+    dirty = " (uncommitted changes)" if run.git_dirty else ""
+    click.echo(
+        f"  run      {run.id} '{run.name}' {run.status} on {run.host} by {run.user}"
+        f", commit {run.git_commit or '-'}{dirty}"
+    )
+    for io in run.io:
+        click.echo(f"    {io.stage:<12} {io.role:<3} {io.path}  {io.digest}")
+    if run.params:
+        click.echo("    params  " + ", ".join(f"{k}={v}" for k, v in sorted(run.params.items())))
+
+
+@click.command("runs")
+@click.argument("run_id", required=False, type=int)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
+def runs_cmd(run_id: int | None, limit: int) -> None:
+    """The latest runs, or one run (RUN_ID) with its params, metrics and digests."""
+    with open_registry() as registry:
+        if run_id is None:
+            runs = registry.runs(limit)
+            if not runs:
+                click.echo("No runs yet.")
+            for r in runs:
+                click.echo(
+                    f"{r.id:>6}  {r.started_at:%Y-%m-%d %H:%M:%S}  {r.status:<9} {r.name}"
+                    f"  {(r.git_commit or '-')[:12]}"
+                )
+            return
+        run = registry.run(run_id)
+    click.echo(
+        f"run {run.id} '{run.name}' {run.status}, started {run.started_at:%Y-%m-%d %H:%M:%S}"
+    )
+    for label, values in (("params", run.params), ("metrics", run.metrics)):
+        for k, val in sorted(values.items()):
+            click.echo(f"  {label[:-1]:<7} {k} = {val}")
+    for io in run.io:
+        click.echo(f"  {io.stage:<12} {io.role:<3} {io.path}  {io.digest[:12]}")

@@ -230,6 +230,19 @@ class Workspace:
             checkout(self, [r.pointer.path for r in results], cwd=self.root, force=True)
         return results
 
+    def put_path(self, user_path: str, cwd: str | None = None) -> Pointer:
+        """Store a file or directory in the cache without tracking it (no pointer file).
+
+        This is how a model artifact enters the store when it is registered.
+        """
+        [rel] = self.resolve([user_path], cwd)
+        with repo_lock(self.state_dir, exclusive=False):
+            with translate_os_errors(f"writing to the cache in {self.cache.root}"):
+                pointer, _new, remember = self._store(rel, NO_PROGRESS)
+                self.cache.sync()
+            remember()
+        return pointer
+
     def _check_overlaps(self, rels: list[str]) -> None:
         for i, rel in enumerate(rels):
             for other in rels[i + 1 :]:
