@@ -134,7 +134,9 @@ def report(title: str, competitor: str, rows: list[Row], json_path: str | None) 
 
 
 def _fmt(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def fresh_dir(base: Path, name: str) -> Path:
