@@ -1,8 +1,24 @@
-"""What git says about the repository a run comes from."""
+"""Running git, and what it says about the repository a run comes from."""
 
 from __future__ import annotations
 
 import subprocess
+
+
+def run_git(
+    root: str, *args: str, stdin: bytes | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes] | None:
+    """``git -C root ARGS``; None when git is missing or does not answer in time."""
+    try:
+        return subprocess.run(
+            ["git", "-C", root, *args],
+            input=stdin,
+            capture_output=True,
+            check=False,
+            timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
 
 
 def git_state(root: str) -> tuple[str | None, bool]:
@@ -10,23 +26,9 @@ def git_state(root: str) -> tuple[str | None, bool]:
 
     Returns (None, False) outside a git repository or without git.
     """
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-        if head.returncode != 0:
-            return None, False
-        status = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    head = run_git(root, "rev-parse", "HEAD")
+    if head is None or head.returncode != 0:
         return None, False
-    return head.stdout.strip() or None, bool(status.stdout.strip())
+    status = run_git(root, "status", "--porcelain")
+    dirty = status is not None and bool(status.stdout.strip())
+    return head.stdout.decode().strip() or None, dirty

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 
 from mlgate._errors import MlgateError, ObjectNotFound, PathError
 from mlgate._fs import translate_os_errors
+from mlgate._git import run_git
 from mlgate.config import LOCK_DIR
 from mlgate.store._digest import Digest
 from mlgate.store._lock import repo_lock
@@ -119,15 +119,9 @@ def pointers_in_history(root: str) -> tuple[list[Pointer], int]:
 
 
 def _git(root: str, *args: str, stdin: bytes | None = None) -> bytes:
-    try:
-        done = subprocess.run(
-            ["git", "-C", root, *args],
-            input=stdin,
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise PathError("`gc --all-commits` needs git on PATH; install git") from None
+    done = run_git(root, *args, stdin=stdin)
+    if done is None:
+        raise PathError("`gc --all-commits` needs git on PATH; install git")
     if done.returncode != 0:
         raise PathError(
             f"`gc --all-commits` needs a git repository with at least one commit at {root} "
