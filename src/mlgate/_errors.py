@@ -87,3 +87,7 @@ class AliasConflict(RegistryError):
     def __init__(self, message: str, current: int | None) -> None:
         super().__init__(message)
         self.current = current
+
+
+class PipelineError(MlgateError):
+    """The stages in mlgate.yaml do not form a valid pipeline, or a stage failed."""
