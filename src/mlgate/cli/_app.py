@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("mlgate.cli._remote:fetch_cmd", "Download tracked objects into the cache."),
     "pull": ("mlgate.cli._remote:pull_cmd", "Fetch, then check out."),
     "gc": ("mlgate.cli._data:gc_cmd", "Delete cache objects nothing references."),
+    "run": ("mlgate.cli._pipeline:run_cmd", "Run the pipeline, rebuilding only what changed."),
     "dag": ("mlgate.cli._pipeline:dag_cmd", "Show the stage graph in run order."),
     "register": ("mlgate.cli._registry:register_cmd", "Register a model version with lineage."),
     "models": ("mlgate.cli._registry:models_group", "Browse registered models and versions."),

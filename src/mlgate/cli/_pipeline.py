@@ -35,3 +35,60 @@ def dag_cmd(stages: tuple[str, ...], dot: bool, as_json: bool, downstream: bool)
         for name in chosen:
             needs = ", ".join(sorted(pipeline.upstream[name]))
             click.echo(f"{name}" + (f"  <- {needs}" if needs else ""))
+
+
+@click.command("run")
+@click.argument("stages", nargs=-1)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Stages to run at once (independent ones only).",
+)
+@click.option(
+    "--dry", is_flag=True, help="Only show what would run, be restored or skipped, and why."
+)
+@click.option("--force", is_flag=True, help="Run the selected stages even if up to date.")
+@click.option(
+    "--keep-going", is_flag=True, help="After a failure, still run what does not depend on it."
+)
+@click.option("--downstream", is_flag=True, help="Also run the stages after STAGES.")
+def run_cmd(
+    stages: tuple[str, ...], jobs: int, dry: bool, force: bool, keep_going: bool, downstream: bool
+) -> None:
+    """Run the pipeline (or STAGES and what they need), rebuilding only what changed."""
+    import threading
+
+    from mlgate._errors import PipelineError
+    from mlgate.pipeline import Pipeline, Runner, plan
+    from mlgate.store import Workspace
+
+    project = load_project()
+    pipeline = Pipeline.build(project.config.stages)
+    with Workspace.for_project(project) as ws:
+        plans = plan(ws, pipeline, project.lock_dir, stages, downstream=downstream, force=force)
+        if dry or not plans:
+            for p in plans:
+                click.echo(f"{p.action:<8} {p.stage:<20} {p.reason}")
+            if not plans:
+                click.echo("No stages yet: add them under `stages:` in mlgate.yaml.")
+            return
+        printing = threading.Lock()
+
+        def show(stage: str, line: str) -> None:
+            with printing:
+                click.echo(f"[{stage}] {line}")
+
+        results = Runner(ws, pipeline, project.lock_dir, on_output=show).execute(
+            plans, jobs=jobs, keep_going=keep_going
+        )
+    for r in results:
+        click.echo(
+            f"{r.status:<10} {r.stage:<20} {r.detail.splitlines()[0] if r.detail else ''}"
+            + (f" ({r.seconds:.1f} s)" if r.status == "succeeded" else "")
+        )
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise PipelineError("\n".join(r.detail for r in failed))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlgate.store._cache import LinkType, LocalCache
-    from mlgate.store._checkout import CheckoutResult, checkout
+    from mlgate.store._checkout import CheckoutResult, checkout, restore
     from mlgate.store._digest import Digest, hash_bytes, hash_file, is_digest
     from mlgate.store._gc import GcResult, gc
     from mlgate.store._packs import object_key
@@ -31,6 +31,7 @@ _WHERE = {
     "LocalCache": "_cache",
     "CheckoutResult": "_checkout",
     "checkout": "_checkout",
+    "restore": "_checkout",
     "Digest": "_digest",
     "hash_bytes": "_digest",
     "hash_file": "_digest",
@@ -100,6 +101,7 @@ __all__ = [
     "open_remote",
     "pull",
     "push",
+    "restore",
     "status",
     "tree_digest",
 ]

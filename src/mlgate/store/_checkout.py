@@ -61,7 +61,17 @@ def checkout(
         ObjectNotFound: objects are missing from the cache (run `mlgate pull`).
         CorruptObject: a cache object is damaged; it was quarantined.
     """
-    pointers = ws.selected(user_paths, cwd)
+    return restore(ws, ws.selected(user_paths, cwd), force=force, progress=progress)
+
+
+def restore(
+    ws: Workspace,
+    pointers: Sequence[Pointer],
+    *,
+    force: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> list[CheckoutResult]:
+    """:func:`checkout` for explicit pointers (tracked paths, or a stage's outputs)."""
     with repo_lock(ws.state_dir, exclusive=False):
         conflicts: list[str] = []
         plans = [_plan(ws, p, force, conflicts) for p in pointers]

@@ -1,0 +1,170 @@
+"""Planning: for each stage, run, restore or skip, and why. Hashes only what the stat
+cache does not already know."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mlgate._errors import PipelineError
+from mlgate.pipeline._graph import Pipeline
+from mlgate.pipeline._key import stage_key
+from mlgate.pipeline._params import read_params
+from mlgate.pipeline._records import StageLock, read_cache, read_lock
+from mlgate.store import Digest, Workspace
+
+Action = Literal["run", "restore", "skip"]
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What will happen to one stage.
+
+    Attributes:
+        stage: Its name.
+        action: ``run``, ``restore`` (outputs from the cache) or ``skip`` (up to date).
+        reason: Why, in words: which dependency, parameter or command changed.
+        key: The cache key; None when an upstream stage runs first and decides it.
+    """
+
+    stage: str
+    action: Action
+    reason: str
+    key: str | None = None
+    deps: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, object] = field(default_factory=dict)
+    env: Mapping[str, str | None] = field(default_factory=dict)
+
+
+def stage_inputs(
+    ws: Workspace, pipeline: Pipeline, name: str, environ: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, object], dict[str, str | None], str]:
+    """The dependency digests, parameters and environment of a stage, and its key.
+
+    Raises:
+        PipelineError: a dependency is missing; the message names the stage and the fix.
+    """
+    stage = pipeline.stages[name]
+    deps: dict[str, str] = {}
+    for dep in stage.deps:
+        digest = ws.snapshot(dep.rstrip("/")).digest
+        if digest is None:
+            raise PipelineError(
+                f"stage '{name}' depends on '{dep}', which does not exist; create it, "
+                f"`mlgate pull` it, or fix `deps` in mlgate.yaml"
+            )
+        deps[dep] = digest
+    params = read_params(ws.root, name, stage)
+    env = {var: environ.get(var) for var in stage.env}
+    key = stage_key(cmd=stage.cmd, deps=deps, params=params, env=env, outs=stage.outs)
+    return deps, params, env, key
+
+
+def plan(
+    ws: Workspace,
+    pipeline: Pipeline,
+    lock_dir: str,
+    names: Iterable[str] = (),
+    *,
+    downstream: bool = False,
+    force: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> list[StagePlan]:
+    """Decide, for each selected stage in order, whether it runs, is restored or skipped."""
+    environ = os.environ if environ is None else environ
+    changing: set[str] = set()
+    plans: list[StagePlan] = []
+    for name in pipeline.select(names, downstream=downstream):
+        stage = pipeline.stages[name]
+        upstream = sorted(pipeline.upstream[name] & changing)
+        if upstream:
+            # Its inputs change first; the key is decided then (a run-cache hit restores).
+            plans.append(StagePlan(name, "run", f"upstream stage '{upstream[0]}' changes first"))
+            changing.add(name)
+            continue
+        deps, params, env, key = stage_inputs(ws, pipeline, name, environ)
+        lock = read_lock(lock_dir, name)
+        action, reason = _decide(
+            ws,
+            name,
+            lock,
+            key,
+            deps,
+            params,
+            env,
+            stage.cmd,
+            stage.outs,
+            force=force,
+            always=stage.always_run,
+        )
+        plans.append(StagePlan(name, action, reason, key, deps, params, env))
+        if action != "skip":  # a restore changes the outputs as much as a run does
+            changing.add(name)
+    return plans
+
+
+def _decide(
+    ws: Workspace,
+    name: str,
+    lock: StageLock | None,
+    key: str,
+    deps: Mapping[str, str],
+    params: Mapping[str, object],
+    env: Mapping[str, str | None],
+    cmd: str,
+    outs: list[str],
+    *,
+    force: bool,
+    always: bool,
+) -> tuple[Action, str]:
+    if force:
+        return "run", "--force"
+    if always:
+        return "run", "always_run is set"
+    if lock is not None and lock.key == key:
+        changed = [o.path for o in lock.outs if ws.snapshot(o.path).digest != o.digest]
+        if not changed:
+            return "skip", "up to date"
+        if all(ws.cache.has(Digest(o.digest)) for o in lock.outs):
+            return "restore", f"output '{changed[0]}' was modified or deleted"
+        return "run", f"output '{changed[0]}' changed and its cached copy is gone"
+    entry = read_cache(ws.state_dir, key)
+    if entry is not None and all(ws.cache.has(Digest(o.digest)) for o in entry.outs):
+        return "restore", "these exact inputs ran before (run cache)"
+    return "run", _why(lock, key, deps, params, env, cmd, outs)
+
+
+def _why(
+    lock: StageLock | None,
+    key: str,
+    deps: Mapping[str, str],
+    params: Mapping[str, object],
+    env: Mapping[str, str | None],
+    cmd: str,
+    outs: list[str],
+) -> str:
+    if lock is None:
+        return "never run"
+    if lock.cmd != cmd:
+        return "the command changed"
+    for path in sorted(set(deps) | set(lock.deps)):
+        if path not in lock.deps:
+            return f"new dependency '{path}'"
+        if path not in deps:
+            return f"dependency '{path}' was removed"
+        if deps[path] != lock.deps[path]:
+            return f"dependency '{path}' changed"
+    for param in sorted(set(params) | set(lock.params)):
+        if params.get(param) != lock.params.get(param):
+            return (
+                f"parameter '{param}' changed from {lock.params.get(param)!r} to "
+                f"{params.get(param)!r}"
+            )
+    for var in sorted(set(env) | set(lock.env)):
+        if env.get(var) != lock.env.get(var):
+            return f"environment variable {var} changed"
+    if sorted(o.path for o in lock.outs) != sorted(outs):
+        return "the outputs changed"
+    return f"the key changed ({lock.key[:8]} -> {key[:8]})"

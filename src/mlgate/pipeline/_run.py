@@ -1,0 +1,230 @@
+"""Running a plan: independent stages in parallel, outputs into the store, lock records
+replaced only after a stage succeeded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from mlgate._errors import MlgateError, PipelineError
+from mlgate.config import ensure_gitignore_entry
+from mlgate.pipeline._graph import Pipeline
+from mlgate.pipeline._plan import StagePlan, stage_inputs
+from mlgate.pipeline._records import (
+    CacheEntry,
+    StageLock,
+    read_cache,
+    read_lock,
+    write_cache,
+    write_lock,
+)
+from mlgate.store import Pointer, Workspace, restore
+
+Status = Literal["skipped", "restored", "succeeded", "failed", "not-run"]
+OnOutput = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What happened to one stage.
+
+    Attributes:
+        status: ``skipped``, ``restored``, ``succeeded``, ``failed`` or ``not-run``
+            (an upstream stage failed, or the run stopped at the first failure).
+        detail: The reason, or the error's message.
+    """
+
+    stage: str
+    status: Status
+    detail: str
+    seconds: float = 0.0
+
+
+class Runner:
+    """Executes a plan. Stage commands run in parallel; store and lock writes take turns
+    (the workspace and its stat cache are used by one thread at a time)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        pipeline: Pipeline,
+        lock_dir: str,
+        *,
+        on_output: OnOutput = lambda _stage, _line: None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.ws = ws
+        self.pipeline = pipeline
+        self.lock_dir = lock_dir
+        self.on_output = on_output
+        self.environ = dict(os.environ if environ is None else environ)
+        self._store_lock = threading.Lock()
+
+    def execute(
+        self, plans: Sequence[StagePlan], *, jobs: int = 1, keep_going: bool = False
+    ) -> list[StageResult]:
+        """Run ``plans``; a stage starts once every stage it needs has finished well."""
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+        pending = {p.stage: p for p in plans}
+        results: dict[str, StageResult] = {}
+        stop = False
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            running: dict[Future[StageResult], str] = {}
+            while pending or running:
+                for name in list(pending):
+                    needs = self.pipeline.upstream[name] & ({p.stage for p in plans})
+                    bad = [
+                        u
+                        for u in needs
+                        if u in results and results[u].status in ("failed", "not-run")
+                    ]
+                    if bad or stop:
+                        why = (
+                            f"upstream stage '{bad[0]}' did not finish"
+                            if bad
+                            else "stopped after a failure (use --keep-going to continue)"
+                        )
+                        results[name] = StageResult(name, "not-run", why)
+                        del pending[name]
+                    elif all(u in results for u in needs):
+                        running[pool.submit(self._stage, pending.pop(name))] = name
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    results[running.pop(future)] = result
+                    if result.status == "failed" and not keep_going:
+                        stop = True
+        return [results[p.stage] for p in plans]
+
+    # -- one stage ---------------------------------------------------------------------
+    def _stage(self, plan: StagePlan) -> StageResult:
+        started = time.monotonic()
+        try:
+            status, detail = self._do(plan)
+        except MlgateError as exc:
+            status, detail = "failed", str(exc)
+        return StageResult(plan.stage, status, detail, time.monotonic() - started)
+
+    def _do(self, plan: StagePlan) -> tuple[Status, str]:
+        if plan.action == "skip":
+            return "skipped", plan.reason
+        name = plan.stage
+        if plan.action == "restore":
+            return self._restore(plan, plan.reason)
+        with self._store_lock:
+            deps, params, env, key = stage_inputs(self.ws, self.pipeline, name, self.environ)
+            cached = plan.key is None and read_cache(self.ws.state_dir, key) is not None
+            if not cached:
+                self._protect_outputs(name)
+        if cached:  # upstream outputs changed into something a cached run already saw
+            again = StagePlan(name, "restore", "", key, deps, params, env)
+            return self._restore(again, "its new inputs ran before (run cache)")
+        self._command(name)
+        with self._store_lock:
+            outs = self._store_outputs(name)
+            write_cache(self.ws.state_dir, CacheEntry(key=key, outs=outs))
+            self._record(name, key, deps, params, env, outs)
+        return "succeeded", plan.reason
+
+    def _restore(self, plan: StagePlan, reason: str) -> tuple[Status, str]:
+        assert plan.key is not None
+        with self._store_lock:
+            entry = read_cache(self.ws.state_dir, plan.key)
+            lock = read_lock(self.lock_dir, plan.stage)
+            outs = entry.outs if entry is not None else lock.outs if lock is not None else []
+            restore(self.ws, outs)
+            self._record(plan.stage, plan.key, plan.deps, plan.params, plan.env, outs)
+        return "restored", reason
+
+    def _record(
+        self,
+        name: str,
+        key: str,
+        deps: Mapping[str, str],
+        params: Mapping[str, object],
+        env: Mapping[str, str | None],
+        outs: list[Pointer],
+    ) -> None:
+        stage = self.pipeline.stages[name]
+        write_lock(
+            self.lock_dir,
+            StageLock(
+                stage=name,
+                key=key,
+                cmd=stage.cmd,
+                deps=dict(deps),
+                params=dict(params),
+                env=dict(env),
+                outs=outs,
+            ),
+        )
+        for out in stage.outs:
+            parent, _, leaf = out.rstrip("/").rpartition("/")
+            ensure_gitignore_entry(self.ws.abspath(parent) if parent else self.ws.root, f"/{leaf}")
+
+    def _protect_outputs(self, name: str) -> None:
+        """Store the current outputs (so nothing is lost), then remove them, so a stale
+        file cannot pass for a fresh one."""
+        for out in self.pipeline.stages[name].outs:
+            path = self.ws.abspath(out.rstrip("/"))
+            if os.path.lexists(path):
+                self.ws.put_path(out.rstrip("/"), cwd=self.ws.root)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+
+    def _store_outputs(self, name: str) -> list[Pointer]:
+        outs: list[Pointer] = []
+        for out in self.pipeline.stages[name].outs:
+            rel = out.rstrip("/")
+            if not os.path.lexists(self.ws.abspath(rel)):
+                raise PipelineError(
+                    f"stage '{name}' succeeded but did not produce its declared output '{out}'; "
+                    "fix the command or `outs` in mlgate.yaml. Its lock record was not changed"
+                )
+            outs.append(self.ws.put_path(rel, cwd=self.ws.root))
+        return outs
+
+    def _command(self, name: str) -> None:
+        stage = self.pipeline.stages[name]
+        cwd = os.path.join(self.ws.root, stage.wdir)
+        env = {**self.environ, "MLGATE_STAGE": name}
+        try:
+            proc = subprocess.Popen(
+                stage.cmd,
+                shell=True,
+                cwd=cwd,
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                bufsize=1,
+                errors="replace",
+            )
+        except OSError as exc:
+            raise PipelineError(f"stage '{name}' could not start: {exc}") from None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.on_output(name, line.rstrip("\n"))
+        code = proc.wait()
+        if code < 0:
+            raise PipelineError(
+                f"stage '{name}' was killed by {signal.Signals(-code).name}; its outputs and "
+                "lock record were not changed. Run it again"
+            )
+        if code != 0:
+            raise PipelineError(
+                f"stage '{name}' failed: `{stage.cmd}` exited with {code}; fix the command "
+                "and run again (its lock record was not changed)"
+            )
