@@ -76,7 +76,8 @@ class Runner:
         pending = {p.stage: p for p in plans}
         results: dict[str, StageResult] = {}
         stop = False
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        jobs = max(1, jobs)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
             running: dict[Future[StageResult], str] = {}
             while pending or running:
                 for name in list(pending):
@@ -94,7 +95,8 @@ class Runner:
                         )
                         results[name] = StageResult(name, "not-run", why)
                         del pending[name]
-                    elif all(u in results for u in needs):
+                    elif all(u in results for u in needs) and len(running) < jobs:
+                        # Only `jobs` at a time, so a failure stops what has not started.
                         running[pool.submit(self._stage, pending.pop(name))] = name
                 if not running:
                     continue
@@ -214,10 +216,11 @@ class Runner:
             )
         except OSError as exc:
             raise PipelineError(f"stage '{name}' could not start: {exc}") from None
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            self.on_output(name, line.rstrip("\n"))
-        code = proc.wait()
+        with proc:  # closes the pipe
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                self.on_output(name, line.rstrip("\n"))
+            code = proc.wait()
         if code < 0:
             raise PipelineError(
                 f"stage '{name}' was killed by {signal.Signals(-code).name}; its outputs and "

@@ -79,7 +79,8 @@ class StatCache:
     """SQLite-backed map from repository-relative path to (stat key, digest).
 
     Safe to use from several processes at once (WAL, busy timeout). One instance is
-    used by one thread.
+    used by one thread at a time (the pipeline runner hands it between its threads
+    under a lock).
     """
 
     def __init__(self, path: str) -> None:
@@ -90,7 +91,9 @@ class StatCache:
     def _connect(self) -> sqlite3.Connection | None:
         if self._conn is None and not self._broken:
             try:
-                conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+                conn = sqlite3.connect(
+                    self._path, timeout=30, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
