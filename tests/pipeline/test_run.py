@@ -183,3 +183,39 @@ def test_run_command(cli: Cli, project: Path) -> None:
     (project / "mlgate.yaml").write_text("stages: {}\n")
     assert "No stages yet" in cli("run").out
     assert os.path.exists(project / "mlgate.lock" / "stages" / "report.json")
+
+
+def test_a_pipeline_run_is_recorded_in_the_registry(cli: Cli, repo: Path) -> None:
+    from mlgate.registry import Registry
+
+    train = (
+        "python -c \\\"import json, mlgate; mlgate.log_metrics({'loss': 0.5}, step=1); "
+        "json.dump({'auc': 0.9, 'per_class': {'a': 0.8}}, open('metrics.json', 'w')); "
+        "open('model.txt', 'w').write('m')\\\""
+    )
+    (repo / "mlgate.yaml").write_text(
+        f'stages:\n  train: {{cmd: "{train}", deps: [params.yaml], params: [params.yaml], '
+        "outs: [model.txt], metrics: [metrics.json]}\n"
+    )
+    (repo / "params.yaml").write_text("C: 1.5\n")
+    done = cli("run")
+    assert done.code == 0, done.err
+    assert "run 1 recorded in the registry" in done.out
+    with Registry("sqlite:///.mlgate/registry.db", root=str(repo)) as reg:
+        run = reg.run(1)
+    assert run.status == "finished" and run.params == {"params.yaml:C": 1.5}
+    assert run.metrics == {"loss": 0.5, "auc": 0.9, "per_class.a": 0.8}
+    assert {(io.stage, io.role, io.path) for io in run.io} == {
+        ("train", "dep", "params.yaml"),
+        ("train", "out", "model.txt"),
+    }
+    (repo / "mlgate.yaml").write_text(
+        'stages:\n  s: {cmd: "echo", outs: [], metrics: [missing.json]}\n'
+    )
+    failed = cli("run")
+    assert (
+        failed.code == 2
+        and "declares metrics file 'missing.json', which it did not write" in failed.err
+    )
+    with Registry("sqlite:///.mlgate/registry.db", root=str(repo)) as reg:
+        assert reg.run(2).status == "failed"

@@ -81,9 +81,23 @@ def run_cmd(
             with printing:
                 click.echo(f"[{stage}] {line}")
 
-        results = Runner(ws, pipeline, project.lock_dir, on_output=show).execute(
-            plans, jobs=jobs, keep_going=keep_going
-        )
+        from mlgate._git import git_state
+        from mlgate.registry import Registry
+
+        commit, dirty = git_state(project.root)
+        with Registry(project.config.registry, root=project.root, create=True) as registry:
+            run_id = registry.start_run("pipeline", git_commit=commit, git_dirty=dirty)
+            runner = Runner(
+                ws, pipeline, project.lock_dir, on_output=show, registry=registry, run_id=run_id
+            )
+            try:
+                results = runner.execute(plans, jobs=jobs, keep_going=keep_going)
+            except KeyboardInterrupt:
+                registry.finish_run(run_id, "killed")
+                raise
+            failed_any = any(r.status == "failed" for r in results)
+            registry.finish_run(run_id, "failed" if failed_any else "finished")
+        click.echo(f"run {run_id} recorded in the registry (`mlgate runs {run_id}`)")
     for r in results:
         click.echo(
             f"{r.status:<10} {r.stage:<20} {r.detail.splitlines()[0] if r.detail else ''}"

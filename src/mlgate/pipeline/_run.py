@@ -11,11 +11,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mlgate._errors import MlgateError, PipelineError
 from mlgate.config import ensure_gitignore_entry
 from mlgate.pipeline._graph import Pipeline
+from mlgate.pipeline._metrics import read_metrics
 from mlgate.pipeline._plan import StagePlan, stage_inputs
 from mlgate.pipeline._records import (
     CacheEntry,
@@ -26,6 +27,9 @@ from mlgate.pipeline._records import (
     write_lock,
 )
 from mlgate.store import Pointer, Workspace, restore
+
+if TYPE_CHECKING:
+    from mlgate.registry import Registry
 
 Status = Literal["skipped", "restored", "succeeded", "failed", "not-run"]
 OnOutput = Callable[[str, str], None]
@@ -59,12 +63,21 @@ class Runner:
         *,
         on_output: OnOutput = lambda _stage, _line: None,
         environ: Mapping[str, str] | None = None,
+        registry: Registry | None = None,
+        run_id: int | None = None,
     ) -> None:
+        """``registry`` and ``run_id``, when given, receive each stage's input and output
+        digests, parameters and metrics; stage commands log to the same run through
+        ``MLGATE_RUN_ID``."""
         self.ws = ws
         self.pipeline = pipeline
         self.lock_dir = lock_dir
         self.on_output = on_output
         self.environ = dict(os.environ if environ is None else environ)
+        self.registry = registry
+        self.run_id = run_id
+        if registry is not None and run_id is not None:
+            self.environ |= {"MLGATE_RUN_ID": str(run_id), "MLGATE_REGISTRY": registry.url}
         self._store_lock = threading.Lock()
 
     def execute(
@@ -170,6 +183,14 @@ class Runner:
                 outs=outs,
             ),
         )
+        if self.registry is not None and self.run_id is not None:
+            self.registry.record_io(self.run_id, name, "dep", deps)
+            self.registry.record_io(self.run_id, name, "out", {o.path: o.digest for o in outs})
+            if params:
+                self.registry.log_params(self.run_id, params)
+            metrics = read_metrics(self.ws.root, name, stage.metrics)
+            if metrics:
+                self.registry.log_metrics(self.run_id, metrics)
         for out in stage.outs:
             parent, _, leaf = out.rstrip("/").rpartition("/")
             ensure_gitignore_entry(self.ws.abspath(parent) if parent else self.ws.root, f"/{leaf}")

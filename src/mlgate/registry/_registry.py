@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mlgate._errors import AliasConflict, NotFound, RegistryError
-from mlgate.registry._engine import check_schema, make_engine, resolve_url, unavailable, upgrade
+from mlgate.registry._engine import (
+    check_schema,
+    current_revision,
+    make_engine,
+    resolve_url,
+    unavailable,
+    upgrade,
+)
 from mlgate.registry._records import AliasEvent, Lineage, Model, ModelVersion
 from mlgate.registry._runs import RunLog
 from mlgate.registry._schema import (
@@ -60,11 +67,23 @@ class Registry(RunLog):
     ``AliasConflict`` for requests that cannot be applied.
     """
 
-    def __init__(self, url: str, *, root: str | None = None, check: bool = True) -> None:
+    def __init__(
+        self, url: str, *, root: str | None = None, check: bool = True, create: bool = False
+    ) -> None:
+        """Connect to the registry at ``url``.
+
+        Args:
+            root: The repository root a relative ``sqlite:///`` path is relative to.
+            check: Refuse a registry whose schema is not this code's.
+            create: Give an *empty* database the schema first (nothing can be lost);
+                an older schema still refuses, naming `mlgate registry upgrade`.
+        """
         self.url = resolve_url(url, root)
         self._engine = make_engine(self.url)
         if url.startswith("sqlite"):
             _immediate_writes(self._engine)
+        if create and current_revision(self._engine) is None:
+            upgrade(self._engine)
         if check:
             try:
                 check_schema(self._engine)
