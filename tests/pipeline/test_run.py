@@ -219,3 +219,36 @@ def test_a_pipeline_run_is_recorded_in_the_registry(cli: Cli, repo: Path) -> Non
     )
     with Registry("sqlite:///.mlgate/registry.db", root=str(repo)) as reg:
         assert reg.run(2).status == "failed"
+
+
+def test_a_fresh_runner_restores_from_the_shared_run_cache(
+    cli: Cli, project: Path, tmp_path: Path, s3_remote: object
+) -> None:
+    """CI on a new machine: pull the run cache, and nothing is recomputed."""
+    from mlgate.config import RemoteConfig
+
+    assert isinstance(s3_remote, RemoteConfig)
+    remote_yaml = (
+        f"remote: {{url: {s3_remote.url}, endpoint: '{s3_remote.endpoint}', region: us-east-1}}\n"
+    )
+    (project / "mlgate.yaml").write_text(remote_yaml + CONFIG)
+    assert cli("add", "data/raw.csv").code == 0
+    assert cli("run").code == 0
+    pushed = cli("push", "--run-cache")
+    assert pushed.code == 0 and "pushed 3 run-cache entries" in pushed.out
+    assert "pushed 0 run-cache entries" in cli("push", "--run-cache").out
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "pipeline")
+    clone = tmp_path / "ci-runner"
+    git(tmp_path, "clone", "-q", str(project), str(clone))
+    os.chdir(clone)
+    (clone / ".mlgate").mkdir()
+    pulled = cli("pull", "--run-cache")
+    assert pulled.code == 0 and "fetched 3 run-cache entries" in pulled.out, pulled.err
+    planned = cli("run", "--dry").out
+    assert "restore  prepare" in planned  # the outputs are missing on the new runner
+    assert "upstream stage 'prepare' changes first" in planned
+    restored = cli("run")
+    assert restored.out.count("restored") == 3 and "succeeded" not in restored.out
+    assert (clone / "report.md").read_text() == "222"

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from mlgate.store._progress import NO_PROGRESS, Progress
     from mlgate.store._remote import ObstoreRemote, Remote, open_remote
     from mlgate.store._status import PathStatus, status
-    from mlgate.store._transfer import TransferResult, fetch, pull, push
+    from mlgate.store._transfer import (
+        TransferResult,
+        fetch,
+        fetch_pointers,
+        pull,
+        push,
+        push_pointers,
+    )
     from mlgate.store._tree import TreeEntry, decode_tree, encode_tree, tree_digest
     from mlgate.store._workspace import AddResult, Workspace
 
@@ -51,6 +58,8 @@ _WHERE = {
     "fetch": "_transfer",
     "object_key": "_transfer",
     "pull": "_transfer",
+    "fetch_pointers": "_transfer",
+    "push_pointers": "_transfer",
     "push": "_transfer",
     "TreeEntry": "_tree",
     "decode_tree": "_tree",
@@ -93,6 +102,7 @@ __all__ = [
     "decode_tree",
     "encode_tree",
     "fetch",
+    "fetch_pointers",
     "gc",
     "hash_bytes",
     "hash_file",
@@ -101,6 +111,7 @@ __all__ = [
     "open_remote",
     "pull",
     "push",
+    "push_pointers",
     "restore",
     "status",
     "tree_digest",

@@ -70,7 +70,19 @@ def push(
         CorruptObject: a local object is damaged (it was quarantined).
         RemoteError: the remote is unreachable or refuses the credentials.
     """
-    sizes = _needed_objects(ws, ws.selected(user_paths, cwd))
+    return push_pointers(ws, remote, ws.selected(user_paths, cwd), jobs=jobs, progress=progress)
+
+
+def push_pointers(
+    ws: Workspace,
+    remote: Remote,
+    pointers: Sequence[Pointer],
+    *,
+    jobs: int = 16,
+    progress: Progress = NO_PROGRESS,
+) -> TransferResult:
+    """:func:`push` for explicit pointers (tracked paths, or outputs in the run cache)."""
+    sizes = _needed_objects(ws, pointers)
     missing = [d for d in sizes if not ws.cache.has(d)]
     if missing:
         raise ObjectNotFound(
@@ -120,7 +132,18 @@ def fetch(
         RemoteError: the remote is unreachable, refuses the credentials, or served
             content that does not match its digest.
     """
-    pointers = ws.selected(user_paths, cwd)
+    return fetch_pointers(ws, remote, ws.selected(user_paths, cwd), jobs=jobs, progress=progress)
+
+
+def fetch_pointers(
+    ws: Workspace,
+    remote: Remote,
+    pointers: Sequence[Pointer],
+    *,
+    jobs: int = 16,
+    progress: Progress = NO_PROGRESS,
+) -> TransferResult:
+    """:func:`fetch` for explicit pointers (tracked paths, or outputs in the run cache)."""
     index = RemoteIndex.load(remote, _index_dir(ws, remote)).objects
     tops = {digest_of(p): p.size if p.kind == "file" else 0 for p in pointers}
     first = _download(ws, remote, index, tops, jobs, progress, "fetch manifests")
