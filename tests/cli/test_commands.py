@@ -39,7 +39,7 @@ def test_init_then_data_lifecycle(
     (tmp_path / "data" / "raw.csv").unlink()
     shown = cli("status")
     assert "modified:" in shown.out and "added: 2.bin" in shown.out and "missing:" in shown.out
-    doc = json.loads(cli("status", "--json").out)
+    doc = json.loads(cli("status", "--json").out)["paths"]
     assert {d["path"]: d["state"] for d in doc} == {
         "data/imgs": "modified",
         "data/raw.csv": "missing",

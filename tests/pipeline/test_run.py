@@ -252,3 +252,18 @@ def test_a_fresh_runner_restores_from_the_shared_run_cache(
     restored = cli("run")
     assert restored.out.count("restored") == 3 and "succeeded" not in restored.out
     assert (clone / "report.md").read_text() == "222"
+
+
+def test_status_shows_stages_that_are_not_up_to_date(cli: Cli, project: Path) -> None:
+    assert "stage run:    prepare  (never run)" in cli("status").out
+    cli("run")
+    assert "3 stage(s) up to date" in cli("status").out
+    (project / "params.yaml").write_text("scale: 5\n")
+    doc = json.loads(cli("status", "--json").out)
+    assert doc["stages"][0] == {
+        "stage": "train",
+        "action": "run",
+        "reason": "parameter 'params.yaml:scale' changed from 2 to 5",
+    }
+    (project / "data" / "raw.csv").unlink()
+    assert "pipeline:" in cli("status").out and "does not exist" in cli("status").out

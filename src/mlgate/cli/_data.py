@@ -56,24 +56,60 @@ _STYLE = {"modified": "yellow", "missing": "red", "untracked": "cyan", "not-in-c
 @click.argument("paths", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status_cmd(paths: tuple[str, ...], as_json: bool) -> None:
-    """Show tracked paths that are modified or missing, and declared paths never added."""
+    """Show tracked paths that are modified or missing, declared paths never added, and
+    pipeline stages that are not up to date (with the reason)."""
+    from mlgate._errors import PipelineError
     from mlgate.store import status
 
-    with open_workspace() as ws:
+    project = load_project()
+    stages: list[tuple[str, str, str]] = []
+    problem = None
+    with Workspace.for_project(project) as ws:
         entries = status(ws, paths)
+        if project.config.stages and not paths:
+            from mlgate.pipeline import Pipeline, plan
+
+            try:
+                planned = plan(ws, Pipeline.build(project.config.stages), project.lock_dir)
+                stages = [(p.stage, p.action, p.reason) for p in planned if p.action != "skip"]
+            except PipelineError as exc:
+                problem = str(exc)
     if as_json:
-        doc = [{"path": e.path, "state": e.state, "details": list(e.details)} for e in entries]
+        doc = {
+            "paths": [
+                {"path": e.path, "state": e.state, "details": list(e.details)} for e in entries
+            ],
+            "stages": [{"stage": n, "action": a, "reason": r} for n, a, r in stages],
+        }
+        if problem:
+            doc["pipeline_error"] = problem
         click.echo(json.dumps(doc, indent=2))
         return
     changed = [e for e in entries if e.state != "ok"]
-    if not changed:
-        click.echo(f"Up to date: {len(entries)} tracked path(s) match their pointers.")
-        return
     for e in changed:
         click.echo(click.style(f"{e.state + ':':<14}", fg=_STYLE[e.state]) + e.path)
         for detail in e.details:
             click.echo(f"{'':<16}{detail}")
-    click.echo("\n`mlgate add PATH` records changes; `mlgate checkout PATH` discards them.")
+    for name, action, reason in stages:
+        click.echo(
+            click.style(f"{'stage ' + action + ':':<14}", fg="yellow") + f"{name}  ({reason})"
+        )
+    if problem:
+        click.echo(click.style("pipeline:     ", fg="red") + problem)
+    if not changed and not stages and not problem:
+        click.echo(
+            f"Up to date: {len(entries)} tracked path(s) match their pointers"
+            + (
+                f", {len(project.config.stages)} stage(s) up to date."
+                if project.config.stages
+                else "."
+            )
+        )
+        return
+    if changed:
+        click.echo("\n`mlgate add PATH` records changes; `mlgate checkout PATH` discards them.")
+    if stages:
+        click.echo("`mlgate run` brings the stages up to date.")
 
 
 @click.command("checkout")
