@@ -267,3 +267,33 @@ def test_status_shows_stages_that_are_not_up_to_date(cli: Cli, project: Path) ->
     }
     (project / "data" / "raw.csv").unlink()
     assert "pipeline:" in cli("status").out and "does not exist" in cli("status").out
+
+
+def test_params_and_metrics_against_a_revision(cli: Cli, repo: Path) -> None:
+    (repo / "mlgate.yaml").write_text(
+        'stages:\n  train: {cmd: "python -c \\"import json, yaml; '
+        "s = yaml.safe_load(open('params.yaml'))['lr']; "
+        "json.dump({'auc': 0.8 + s, 'n': 10}, open('metrics.json', 'w'))\\\"\", "
+        "params: [params.yaml], outs: [], metrics: [metrics.json]}\n"
+    )
+    (repo / "params.yaml").write_text("lr: 0.1\nbatch: 32\n")
+    cli("run")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "baseline")
+    assert "No differences." in cli("params", "diff").out
+    (repo / "params.yaml").write_text("lr: 0.15\nbatch: 32\n")
+    diff = cli("params", "diff", "HEAD").out
+    assert "train: params.yaml:lr" in diff and "0.1 -> 0.15" in diff and "(+0.05)" in diff
+    cli("run")
+    shown = json.loads(cli("metrics", "show", "--json").out)
+    assert {m["name"]: m["new"] for m in shown} == pytest.approx(
+        {
+            "metrics.json:auc": 0.95,
+            "metrics.json:n": 10.0,
+        }
+    )
+    md = cli("metrics", "diff", "--md").out
+    assert "| metrics.json:auc | 0.9 | 0.95 | +0.05 |" in md
+    bad = cli("metrics", "diff", "no-such-rev")
+    assert bad.code == 2 and "'no-such-rev' is not a git revision" in bad.err

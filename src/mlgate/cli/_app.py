@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("mlgate.cli._data:gc_cmd", "Delete cache objects nothing references."),
     "run": ("mlgate.cli._pipeline:run_cmd", "Run the pipeline, rebuilding only what changed."),
     "dag": ("mlgate.cli._pipeline:dag_cmd", "Show the stage graph in run order."),
+    "params": ("mlgate.cli._pipeline:params_group", "Compare parameters with a git revision."),
+    "metrics": ("mlgate.cli._pipeline:metrics_group", "Show metrics, or compare with a revision."),
     "register": ("mlgate.cli._registry:register_cmd", "Register a model version with lineage."),
     "models": ("mlgate.cli._registry:models_group", "Browse registered models and versions."),
     "lineage": ("mlgate.cli._registry:lineage_cmd", "Show where a model version came from."),

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from mlgate.config import load_project
+
+if TYPE_CHECKING:
+    from mlgate.pipeline import Pipeline
+    from mlgate.pipeline._compare import Change
 
 
 @click.command("dag")
@@ -106,3 +111,98 @@ def run_cmd(
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise PipelineError("\n".join(r.detail for r in failed))
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _table(changes: list[Change], *, as_json: bool, md: bool, only_changed: bool) -> None:
+    rows = [c for c in changes if not only_changed or c.old != c.new]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [{"name": c.name, "old": c.old, "new": c.new, "change": c.delta} for c in rows],
+                indent=2,
+            )
+        )
+        return
+    if not rows:
+        click.echo("No differences.")
+        return
+    if md:
+        click.echo("| name | before | now | change |\n|---|---|---|---|")
+        for c in rows:
+            delta = "" if c.delta is None else f"{c.delta:+.6g}"
+            click.echo(f"| {c.name} | {_fmt(c.old)} | {_fmt(c.new)} | {delta} |")
+        return
+    width = max(len(c.name) for c in rows)
+    for c in rows:
+        delta = "" if c.delta is None else f"  ({c.delta:+.6g})"
+        click.echo(f"{c.name:<{width}}  {_fmt(c.old):>12} -> {_fmt(c.new):<12}{delta}")
+
+
+def _pipeline() -> tuple[str, Pipeline]:
+    from mlgate.pipeline import Pipeline
+
+    project = load_project()
+    return project.root, Pipeline.build(project.config.stages)
+
+
+_OUTPUT = [
+    click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+    click.option("--md", is_flag=True, help="A Markdown table (for pull requests)."),
+]
+
+
+@click.group("params")
+def params_group() -> None:
+    """Compare stage parameters with a git revision."""
+
+
+@params_group.command("diff")
+@click.argument("rev", default="HEAD")
+@_OUTPUT[0]
+@_OUTPUT[1]
+def params_diff_cmd(rev: str, as_json: bool, md: bool) -> None:
+    """Parameters that differ from what each stage ran with at REV (default HEAD)."""
+    from mlgate.pipeline._compare import params_diff
+
+    root, pipeline = _pipeline()
+    _table(params_diff(root, pipeline, rev), as_json=as_json, md=md, only_changed=True)
+
+
+@click.group("metrics")
+def metrics_group() -> None:
+    """Show the stages' metrics, or compare them with a git revision."""
+
+
+@metrics_group.command("show")
+@_OUTPUT[0]
+@_OUTPUT[1]
+def metrics_show_cmd(as_json: bool, md: bool) -> None:
+    """The metrics in the stages' metrics files now."""
+    from mlgate.pipeline._compare import Change, metrics_now
+
+    root, pipeline = _pipeline()
+    now = metrics_now(root, pipeline)
+    _table(
+        [Change(k, None, v) for k, v in sorted(now.items())],
+        as_json=as_json,
+        md=md,
+        only_changed=False,
+    )
+
+
+@metrics_group.command("diff")
+@click.argument("rev", default="HEAD")
+@_OUTPUT[0]
+@_OUTPUT[1]
+def metrics_diff_cmd(rev: str, as_json: bool, md: bool) -> None:
+    """Every metric at REV (default HEAD) and now, with the change."""
+    from mlgate.pipeline._compare import metrics_diff
+
+    root, pipeline = _pipeline()
+    _table(metrics_diff(root, pipeline, rev), as_json=as_json, md=md, only_changed=False)
