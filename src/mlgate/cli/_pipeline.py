@@ -10,7 +10,7 @@ import click
 from mlgate.config import load_project
 
 if TYPE_CHECKING:
-    from mlgate.pipeline import Pipeline
+    from mlgate.pipeline import Pipeline, StageResult
     from mlgate.pipeline._compare import Change
 
 
@@ -66,7 +66,6 @@ def run_cmd(
     """Run the pipeline (or STAGES and what they need), rebuilding only what changed."""
     import threading
 
-    from mlgate._errors import PipelineError
     from mlgate.pipeline import Pipeline, Runner, plan
     from mlgate.store import Workspace
 
@@ -74,6 +73,11 @@ def run_cmd(
     pipeline = Pipeline.build(project.config.stages)
     with Workspace.for_project(project) as ws:
         plans = plan(ws, pipeline, project.lock_dir, stages, downstream=downstream, force=force)
+        if not dry and plans and all(p.action == "skip" for p in plans):
+            # Nothing executes, so there is no run to record (and no registry to load).
+            for p in plans:
+                click.echo(f"{'skipped':<10} {p.stage:<20} {p.reason}")
+            return
         if dry or not plans:
             for p in plans:
                 click.echo(f"{p.action:<8} {p.stage:<20} {p.reason}")
@@ -86,6 +90,15 @@ def run_cmd(
             with printing:
                 click.echo(f"[{stage}] {line}")
 
+        if not any(p.action == "run" for p in plans):
+            # Only restores: they re-use earlier runs' results (the run cache names them),
+            # so there is no new run to record and no registry to load.
+            _summary(
+                Runner(ws, pipeline, project.lock_dir, on_output=show).execute(
+                    plans, jobs=jobs, keep_going=keep_going
+                )
+            )
+            return
         from mlgate._git import git_state
         from mlgate.registry import Registry
 
@@ -103,13 +116,18 @@ def run_cmd(
             failed_any = any(r.status == "failed" for r in results)
             registry.finish_run(run_id, "failed" if failed_any else "finished")
         click.echo(f"run {run_id} recorded in the registry (`mlgate runs {run_id}`)")
+    _summary(results)
+
+
+def _summary(results: list[StageResult]) -> None:
     for r in results:
-        click.echo(
-            f"{r.status:<10} {r.stage:<20} {r.detail.splitlines()[0] if r.detail else ''}"
-            + (f" ({r.seconds:.1f} s)" if r.status == "succeeded" else "")
-        )
+        first = r.detail.splitlines()[0] if r.detail else ""
+        took = f" ({r.seconds:.1f} s)" if r.status == "succeeded" else ""
+        click.echo(f"{r.status:<10} {r.stage:<20} {first}{took}")
     failed = [r for r in results if r.status == "failed"]
     if failed:
+        from mlgate._errors import PipelineError
+
         raise PipelineError("\n".join(r.detail for r in failed))
 
 

@@ -38,10 +38,22 @@ class StagePlan:
     env: Mapping[str, str | None] = field(default_factory=dict)
 
 
+class _Unpredictable(Exception):
+    """A dependency lies inside an output that a restore is about to replace."""
+
+
 def stage_inputs(
-    ws: Workspace, pipeline: Pipeline, name: str, environ: Mapping[str, str]
+    ws: Workspace,
+    pipeline: Pipeline,
+    name: str,
+    environ: Mapping[str, str],
+    upcoming: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], dict[str, object], dict[str, str | None], str]:
     """The dependency digests, parameters and environment of a stage, and its key.
+
+    Args:
+        upcoming: Output path -> digest that upstream restores will put in place; a
+            dependency on exactly such a path takes that digest.
 
     Raises:
         PipelineError: a dependency is missing; the message names the stage and the fix.
@@ -49,7 +61,14 @@ def stage_inputs(
     stage = pipeline.stages[name]
     deps: dict[str, str] = {}
     for dep in stage.deps:
-        digest = ws.snapshot(dep.rstrip("/")).digest
+        path = dep.rstrip("/")
+        if upcoming:
+            if path in upcoming:
+                deps[dep] = upcoming[path]
+                continue
+            if any(path.startswith(p + "/") or p.startswith(path + "/") for p in upcoming):
+                raise _Unpredictable(dep)
+        digest = ws.snapshot(path).digest
         if digest is None:
             raise PipelineError(
                 f"stage '{name}' depends on '{dep}', which does not exist; create it, "
@@ -74,17 +93,22 @@ def plan(
 ) -> list[StagePlan]:
     """Decide, for each selected stage in order, whether it runs, is restored or skipped."""
     environ = os.environ if environ is None else environ
-    changing: set[str] = set()
+    running: set[str] = set()  # stages whose commands run: their outputs are unknown yet
+    upcoming: dict[str, str] = {}  # outputs that restores will put in place, by digest
     plans: list[StagePlan] = []
     for name in pipeline.select(names, downstream=downstream):
         stage = pipeline.stages[name]
-        upstream = sorted(pipeline.upstream[name] & changing)
-        if upstream:
+        upstream = sorted(pipeline.upstream[name] & running)
+        try:
+            if upstream:
+                raise _Unpredictable(upstream[0])
+            deps, params, env, key = stage_inputs(ws, pipeline, name, environ, upcoming)
+        except _Unpredictable:
             # Its inputs change first; the key is decided then (a run-cache hit restores).
-            plans.append(StagePlan(name, "run", f"upstream stage '{upstream[0]}' changes first"))
-            changing.add(name)
+            first = upstream[0] if upstream else sorted(pipeline.upstream[name])[0]
+            plans.append(StagePlan(name, "run", f"upstream stage '{first}' changes first"))
+            running.add(name)
             continue
-        deps, params, env, key = stage_inputs(ws, pipeline, name, environ)
         lock = read_lock(lock_dir, name)
         action, reason = _decide(
             ws,
@@ -100,8 +124,16 @@ def plan(
             always=stage.always_run,
         )
         plans.append(StagePlan(name, action, reason, key, deps, params, env))
-        if action != "skip":  # a restore changes the outputs as much as a run does
-            changing.add(name)
+        if action == "run":
+            running.add(name)
+        elif action == "restore":
+            entry = read_cache(ws.state_dir, key)
+            outs = (
+                lock.outs
+                if lock is not None and lock.key == key
+                else (entry.outs if entry is not None else [])
+            )
+            upcoming.update({o.path: o.digest for o in outs})
     return plans
 
 

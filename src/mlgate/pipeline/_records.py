@@ -35,10 +35,12 @@ class StageLock(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
 
 class CacheEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """What an execution with this key produced."""
+    """What an execution with this key produced, and the registry run that produced it
+    (a restore re-uses that run's result, so lineage points there)."""
 
     key: str
     outs: list[Pointer]
+    run_id: int | None = None
 
 
 _lock_decoder = msgspec.json.Decoder(StageLock)

@@ -147,7 +147,7 @@ class Runner:
         self._command(name)
         with self._store_lock:
             outs = self._store_outputs(name)
-            write_cache(self.ws.state_dir, CacheEntry(key=key, outs=outs))
+            write_cache(self.ws.state_dir, CacheEntry(key=key, outs=outs, run_id=self.run_id))
             self._record(name, key, deps, params, env, outs)
         return "succeeded", plan.reason
 
