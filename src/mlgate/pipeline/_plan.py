@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mlgate._errors import PipelineError
+from mlgate.config import Stage
 from mlgate.pipeline._graph import Pipeline
 from mlgate.pipeline._key import stage_key
 from mlgate.pipeline._params import read_params
@@ -38,6 +39,16 @@ class StagePlan:
     env: Mapping[str, str | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StageInputs:
+    """What a stage's result depends on now, and the key they hash to."""
+
+    deps: dict[str, str]
+    params: dict[str, object]
+    env: dict[str, str | None]
+    key: str
+
+
 class _Unpredictable(Exception):
     """A dependency lies inside an output that a restore is about to replace."""
 
@@ -48,7 +59,7 @@ def stage_inputs(
     name: str,
     environ: Mapping[str, str],
     upcoming: Mapping[str, str] | None = None,
-) -> tuple[dict[str, str], dict[str, object], dict[str, str | None], str]:
+) -> StageInputs:
     """The dependency digests, parameters and environment of a stage, and its key.
 
     Args:
@@ -78,7 +89,7 @@ def stage_inputs(
     params = read_params(ws.root, name, stage)
     env = {var: environ.get(var) for var in stage.env}
     key = stage_key(cmd=stage.cmd, deps=deps, params=params, env=env, outs=stage.outs)
-    return deps, params, env, key
+    return StageInputs(deps, params, env, key)
 
 
 def plan(
@@ -102,7 +113,7 @@ def plan(
         try:
             if upstream:
                 raise _Unpredictable(upstream[0])
-            deps, params, env, key = stage_inputs(ws, pipeline, name, environ, upcoming)
+            inputs = stage_inputs(ws, pipeline, name, environ, upcoming)
         except _Unpredictable:
             # Its inputs change first; the key is decided then (a run-cache hit restores).
             first = upstream[0] if upstream else sorted(pipeline.upstream[name])[0]
@@ -110,20 +121,9 @@ def plan(
             running.add(name)
             continue
         lock = read_lock(lock_dir, name)
-        action, reason = _decide(
-            ws,
-            name,
-            lock,
-            key,
-            deps,
-            params,
-            env,
-            stage.cmd,
-            stage.outs,
-            force=force,
-            always=stage.always_run,
-        )
-        plans.append(StagePlan(name, action, reason, key, deps, params, env))
+        action, reason = _decide(ws, lock, inputs, stage, force=force)
+        key = inputs.key
+        plans.append(StagePlan(name, action, reason, key, inputs.deps, inputs.params, inputs.env))
         if action == "run":
             running.add(name)
         elif action == "restore":
@@ -138,22 +138,12 @@ def plan(
 
 
 def _decide(
-    ws: Workspace,
-    name: str,
-    lock: StageLock | None,
-    key: str,
-    deps: Mapping[str, str],
-    params: Mapping[str, object],
-    env: Mapping[str, str | None],
-    cmd: str,
-    outs: list[str],
-    *,
-    force: bool,
-    always: bool,
+    ws: Workspace, lock: StageLock | None, inputs: StageInputs, stage: Stage, *, force: bool
 ) -> tuple[Action, str]:
+    key = inputs.key
     if force:
         return "run", "--force"
-    if always:
+    if stage.always_run:
         return "run", "always_run is set"
     if lock is not None and lock.key == key:
         changed = [o.path for o in lock.outs if ws.snapshot(o.path).digest != o.digest]
@@ -165,21 +155,14 @@ def _decide(
     entry = read_cache(ws.state_dir, key)
     if entry is not None and all(ws.cache.has(Digest(o.digest)) for o in entry.outs):
         return "restore", "these exact inputs ran before (run cache)"
-    return "run", _why(lock, key, deps, params, env, cmd, outs)
+    return "run", _why(lock, inputs, stage)
 
 
-def _why(
-    lock: StageLock | None,
-    key: str,
-    deps: Mapping[str, str],
-    params: Mapping[str, object],
-    env: Mapping[str, str | None],
-    cmd: str,
-    outs: list[str],
-) -> str:
+def _why(lock: StageLock | None, inputs: StageInputs, stage: Stage) -> str:
+    deps, params, env = inputs.deps, inputs.params, inputs.env
     if lock is None:
         return "never run"
-    if lock.cmd != cmd:
+    if lock.cmd != stage.cmd:
         return "the command changed"
     for path in sorted(set(deps) | set(lock.deps)):
         if path not in lock.deps:
@@ -197,6 +180,6 @@ def _why(
     for var in sorted(set(env) | set(lock.env)):
         if env.get(var) != lock.env.get(var):
             return f"environment variable {var} changed"
-    if sorted(o.path for o in lock.outs) != sorted(outs):
+    if sorted(o.path for o in lock.outs) != sorted(stage.outs):
         return "the outputs changed"
-    return f"the key changed ({lock.key[:8]} -> {key[:8]})"
+    return f"the key changed ({lock.key[:8]} -> {inputs.key[:8]})"

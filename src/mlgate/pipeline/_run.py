@@ -137,7 +137,8 @@ class Runner:
         if plan.action == "restore":
             return self._restore(plan, plan.reason)
         with self._store_lock:
-            deps, params, env, key = stage_inputs(self.ws, self.pipeline, name, self.environ)
+            inputs = stage_inputs(self.ws, self.pipeline, name, self.environ)
+            deps, params, env, key = inputs.deps, inputs.params, inputs.env, inputs.key
             cached = plan.key is None and read_cache(self.ws.state_dir, key) is not None
             if not cached:
                 self._protect_outputs(name)
