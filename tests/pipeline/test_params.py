@@ -52,3 +52,25 @@ def test_bad_params_files(
     with pytest.raises(PipelineError, match="stage 'train'") as info:
         read_params(str(tmp_path), "train", _stage(entry))
     assert message in str(info.value)
+
+
+def test_parsed_yaml_params_are_cached_until_the_file_changes(tmp_path: Path) -> None:
+    import os
+
+    params = tmp_path / "params.yaml"
+    params.write_text("lr: 0.1\nwhen: 2026-01-02\n")
+    old = params.stat().st_mtime_ns - 10**10
+    os.utime(params, ns=(old, old))
+    first = read_params(str(tmp_path), "train", _stage("params.yaml"))
+    assert not (tmp_path / ".mlgate" / "params-cache").exists()  # a date does not round-trip
+    params.write_text("lr: 0.1\nbatch: 32\n")
+    os.utime(params, ns=(old, old))
+    assert read_params(str(tmp_path), "train", _stage("params.yaml")) == {
+        "params.yaml:lr": 0.1,
+        "params.yaml:batch": 32,
+    }
+    assert len(list((tmp_path / ".mlgate" / "params-cache").iterdir())) == 1
+    assert read_params(str(tmp_path), "train", _stage("params.yaml"))["params.yaml:batch"] == 32
+    params.write_text("lr: 0.2\nbatch: 64\n")  # new stat: parsed again
+    assert read_params(str(tmp_path), "train", _stage("params.yaml"))["params.yaml:batch"] == 64
+    assert first["params.yaml:when"] is not None

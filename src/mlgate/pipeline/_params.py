@@ -40,6 +40,9 @@ def _load(root: str, name: str, file: str) -> dict[str, Any]:
     if problem:
         raise PipelineError(f"stage '{name}' params: {problem}")
     path = os.path.join(root, file)
+    cached = _cached(root, file)
+    if cached is not None:
+        return cached
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -56,7 +59,68 @@ def _load(root: str, name: str, file: str) -> dict[str, Any]:
             f"stage '{name}': '{file}' must hold a mapping of parameter names to values, "
             f"not a {type(data).__name__}"
         )
+    _remember(root, file, data)
     return data
+
+
+# Parsed YAML parameter files are cached in .mlgate/, keyed by the file's stat, so that
+# `mlgate run` with nothing to do does not import PyYAML. Only data that comes back
+# from msgpack unchanged is cached: parameter values feed the stage key.
+
+
+def _cache_file(root: str, file: str) -> str:
+    from mlgate.store import hash_bytes
+
+    return os.path.join(root, ".mlgate", "params-cache", hash_bytes(file.encode())[:24])
+
+
+def _stat_key(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _cached(root: str, file: str) -> dict[str, Any] | None:
+    if not file.endswith((".yaml", ".yml")):
+        return None
+    import msgspec
+
+    key = _stat_key(os.path.join(root, file))
+    try:
+        with open(_cache_file(root, file), "rb") as fh:
+            entry = msgspec.msgpack.decode(fh.read())
+    except (OSError, msgspec.DecodeError):
+        return None
+    if key is None or not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
+        return None
+    data = entry[1]
+    return data if isinstance(data, dict) else None
+
+
+def _remember(root: str, file: str, data: dict[str, Any]) -> None:
+    import time
+
+    import msgspec
+
+    from mlgate._errors import MlgateError
+    from mlgate._fs import atomic_write
+
+    key = _stat_key(os.path.join(root, file))
+    if not file.endswith((".yaml", ".yml")) or key is None:
+        return
+    if key[2] > time.time_ns() - 20_000_000:  # racy: an edit within this tick would not show
+        return
+    try:
+        encoded = msgspec.msgpack.encode([key, data])
+        if msgspec.msgpack.decode(encoded)[1] != data:
+            return  # e.g. YAML dates: they would come back as something else
+        target = _cache_file(root, file)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        atomic_write(target, encoded)
+    except (TypeError, ValueError, OSError, MlgateError):
+        pass  # only a missed shortcut
 
 
 def _parse(raw: bytes, file: str, name: str) -> object:
