@@ -305,3 +305,18 @@ def test_params_and_metrics_against_a_revision(cli: Cli, repo: Path) -> None:
     assert "| metrics.json:auc | 0.9 | 0.95 | +0.05 |" in md
     bad = cli("metrics", "diff", "no-such-rev")
     assert bad.code == 2 and "'no-such-rev' is not a git revision" in bad.err
+
+
+def test_gc_keeps_pipeline_outputs_and_the_run_cache(cli: Cli, project: Path) -> None:
+    assert cli("run").code == 0
+    (project / "params.yaml").write_text("scale: 3\n")
+    assert cli("run").code == 0
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "scale 3")
+    assert "removed 0 object(s)" in cli("gc").out
+    assert "removed 0 object(s)" in cli("gc", "--all-commits").out
+    (project / "params.yaml").write_text("scale: 2\n")
+    restored = cli("run").out  # the scale-2 results survived gc: restored, not recomputed
+    assert "restored   train" in restored and "succeeded" not in restored
+    assert (project / "report.md").read_text() == "222"

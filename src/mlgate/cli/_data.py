@@ -136,10 +136,15 @@ def checkout_cmd(paths: tuple[str, ...], force: bool, quiet: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
 def gc_cmd(all_commits: bool, dry_run: bool) -> None:
     """Delete cache objects that no pointer references."""
+    from mlgate.pipeline._records import referenced_outputs
     from mlgate.store import gc
 
-    with open_workspace() as ws:
-        result = gc(ws, all_commits=all_commits, dry_run=dry_run)
+    project = load_project()
+    with Workspace.for_project(project) as ws:
+        keep = referenced_outputs(
+            project.root, project.lock_dir, project.state_dir, all_commits=all_commits
+        )
+        result = gc(ws, all_commits=all_commits, dry_run=dry_run, also_keep=keep)
     verb = "would remove" if dry_run else "removed"
     click.echo(
         f"{verb} {result.removed} object(s), {human_bytes(result.freed)}; "

@@ -92,3 +92,31 @@ def write_cache(state_dir: str, entry: CacheEntry) -> None:
     with translate_os_errors("writing the run cache"):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write(path, msgspec.json.encode(entry))
+
+
+def referenced_outputs(
+    root: str, lock_dir: str, state_dir: str, *, all_commits: bool = False
+) -> list[Pointer]:
+    """Every stage output that gc must keep: of the current lock records, of the run
+    cache, and (``all_commits``) of the lock records in any git commit."""
+    found: list[Pointer] = []
+    stages = os.path.join(lock_dir, "stages")
+    for name in sorted(os.listdir(stages)) if os.path.isdir(stages) else []:
+        if name.endswith(".json"):
+            record = read_lock(lock_dir, name[: -len(".json")])
+            if record is not None:
+                found.extend(record.outs)
+    for _top, _dirs, files in os.walk(os.path.join(state_dir, "runcache")):
+        for name in files:
+            entry = read_cache(state_dir, name.removesuffix(".json"))
+            if entry is not None:
+                found.extend(entry.outs)
+    if all_commits:
+        from mlgate.store._gc import blobs_in_history
+
+        for data in blobs_in_history(root, f"{os.path.basename(lock_dir)}/stages/").values():
+            try:
+                found.extend(_lock_decoder.decode(data).outs)
+            except msgspec.DecodeError:
+                continue  # an unreadable old record protects nothing; gc reports pointers only
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlgate._errors import MlgateError, ObjectNotFound, PathError
@@ -35,19 +36,26 @@ class GcResult:
     unreadable: int
 
 
-def gc(ws: Workspace, *, all_commits: bool = False, dry_run: bool = False) -> GcResult:
-    """Remove every object not referenced by the workspace's pointers.
+def gc(
+    ws: Workspace,
+    *,
+    all_commits: bool = False,
+    dry_run: bool = False,
+    also_keep: Sequence[Pointer] = (),
+) -> GcResult:
+    """Remove every object not referenced by the workspace's pointers (or ``keep``).
 
     Args:
         all_commits: Also keep everything referenced by a pointer in any git commit.
         dry_run: Only count.
+        also_keep: More references to keep: the pipeline's outputs and run cache.
 
     Raises:
         PathError: ``all_commits`` was asked for outside a git repository.
         LockTimeout: another mlgate process kept the repository busy.
     """
     with repo_lock(ws.state_dir, exclusive=True):
-        pointers = ws.pointers.all()
+        pointers = [*ws.pointers.all(), *also_keep]
         unreadable = 0
         if all_commits:
             historical, unreadable = pointers_in_history(ws.root)
@@ -85,6 +93,28 @@ def _referenced(ws: Workspace, pointers: list[Pointer]) -> set[Digest]:
     return keep
 
 
+def blobs_in_history(root: str, prefix: str) -> dict[str, bytes]:
+    """The content of every distinct file under ``prefix`` in any git commit, by path."""
+    listing = _git(root, "rev-list", "--all", "--objects", "--", prefix).decode()
+    paths: dict[str, str] = {}
+    for line in listing.splitlines():
+        sha, _, path = line.partition(" ")
+        if path.startswith(prefix) and path.endswith(SUFFIX):
+            paths[sha] = path
+    if not paths:
+        return {}
+    batch = _git(root, "cat-file", "--batch", stdin=("\n".join(paths) + "\n").encode())
+    found: dict[str, bytes] = {}
+    offset = 0
+    while offset < len(batch):
+        end = batch.index(b"\n", offset)
+        sha, kind, size = batch[offset:end].decode().split()
+        if kind == "blob":
+            found[f"{paths[sha]}@{sha[:12]}"] = batch[end + 1 : end + 1 + int(size)]
+        offset = end + 2 + int(size)
+    return found
+
+
 def pointers_in_history(root: str) -> tuple[list[Pointer], int]:
     """Every distinct pointer stored in any commit of the git repository at ``root``.
 
@@ -92,27 +122,12 @@ def pointers_in_history(root: str) -> tuple[list[Pointer], int]:
         The pointers, and how many historical pointer files could not be parsed.
     """
     prefix = f"{LOCK_DIR}/{POINTER_DIR}/"
-    listing = _git(root, "rev-list", "--all", "--objects", "--", prefix).decode()
-    blobs: dict[str, str] = {}
-    for line in listing.splitlines():
-        sha, _, path = line.partition(" ")
-        if path.startswith(prefix) and path.endswith(SUFFIX):
-            blobs[sha] = path[len(prefix) : -len(SUFFIX)]
-    if not blobs:
-        return [], 0
-    batch = _git(root, "cat-file", "--batch", stdin=("\n".join(blobs) + "\n").encode())
     pointers: list[Pointer] = []
     unreadable = 0
-    offset = 0
-    while offset < len(batch):
-        end = batch.index(b"\n", offset)
-        sha, kind, size = batch[offset:end].decode().split()
-        data = batch[end + 1 : end + 1 + int(size)]
-        offset = end + 2 + int(size)
-        if kind != "blob":
-            continue
+    for where, data in blobs_in_history(root, prefix).items():
+        rel = where.rsplit("@", 1)[0][len(prefix) : -len(SUFFIX)]
         try:
-            pointers.append(parse_pointer(data, blobs[sha], f"git object {sha[:12]}"))
+            pointers.append(parse_pointer(data, rel, f"git object {where}"))
         except MlgateError:
             unreadable += 1
     return pointers, unreadable
