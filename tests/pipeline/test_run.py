@@ -107,7 +107,7 @@ def test_independent_stages_run_in_parallel(repo: Path) -> None:
     [
         ("exit 3", "`exit 3` exited with 3"),
         ("kill -9 $$", "was killed by SIGKILL"),
-        ("echo no output", "did not produce its declared output 'out.txt'"),
+        ("echo no output", "declares output 'out.txt', which it did not write"),
     ],
 )
 def test_failures_leave_the_lock_and_outputs_alone(repo: Path, cmd: str, message: str) -> None:
@@ -208,7 +208,11 @@ def test_a_pipeline_run_is_recorded_in_the_registry(cli: Cli, repo: Path) -> Non
     assert {(io.stage, io.role, io.path) for io in run.io} == {
         ("train", "dep", "params.yaml"),
         ("train", "out", "model.txt"),
+        ("train", "out", "metrics.json"),
     }
+    registered = cli("register", "churn", "model.txt", "--flavor", "python")
+    assert registered.code == 0, registered.err
+    assert "run      1 'pipeline' finished" in cli("lineage", "churn@1").out  # found by digest
     (repo / "model.txt").unlink()
     restored = cli("run")  # a restore re-uses run 1's result: no new run is recorded
     assert "restored" in restored.out and "recorded in the registry" not in restored.out

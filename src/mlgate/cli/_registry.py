@@ -213,11 +213,31 @@ def _read_mapping(path: str | None, what: str) -> dict[str, object]:
     return data
 
 
+def _producing_run(lock_dir: str, state_dir: str, digest: str) -> int | None:
+    """The registry run whose pipeline stage produced the artifact ``digest``, if any."""
+    import os
+
+    from mlgate.pipeline._records import read_cache, read_lock
+
+    stages = os.path.join(lock_dir, "stages")
+    for name in sorted(os.listdir(stages)) if os.path.isdir(stages) else []:
+        lock = read_lock(lock_dir, name.removesuffix(".json"))
+        if lock is not None and any(o.digest == digest for o in lock.outs):
+            entry = read_cache(state_dir, lock.key)
+            return entry.run_id if entry is not None else None
+    return None
+
+
 @click.command("register")
 @click.argument("name")
 @click.argument("path")
 @click.option("--flavor", required=True, help="How to load it: sklearn, onnx, python, ...")
-@click.option("--run", "run_id", type=int, help="The run that produced it (its params/metrics).")
+@click.option(
+    "--run",
+    "run_id",
+    type=int,
+    help="The run that produced it (default: found through the pipeline's records).",
+)
 @click.option("--params", "params_file", help="A JSON/YAML file of parameters.")
 @click.option("--metrics", "metrics_file", help="A JSON/YAML file of metrics.")
 def register_cmd(
@@ -237,6 +257,8 @@ def register_cmd(
     with Workspace.for_project(project) as ws:
         artifact = ws.put_path(path)
         data = {p.path: p.digest for p in ws.pointers.all()}
+        if run_id is None:
+            run_id = _producing_run(project.lock_dir, project.state_dir, artifact.digest)
     commit, _dirty = git_state(project.root)
     params: dict[str, object] = {}
     metrics: dict[str, object] = {}

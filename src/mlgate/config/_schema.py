@@ -61,6 +61,12 @@ class Stage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     always_run: bool = False
     wdir: str = "."
 
+    @property
+    def produced(self) -> list[str]:
+        """Everything the stage writes and mlgate restores: its outputs and metrics files
+        (metrics files are not git-ignored: they are meant to be committed)."""
+        return [*self.outs, *self.metrics]
+
 
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The whole of mlgate.yaml."""

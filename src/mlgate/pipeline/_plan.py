@@ -88,7 +88,7 @@ def stage_inputs(
         deps[dep] = digest
     params = read_params(ws.root, name, stage)
     env = {var: environ.get(var) for var in stage.env}
-    key = stage_key(cmd=stage.cmd, deps=deps, params=params, env=env, outs=stage.outs)
+    key = stage_key(cmd=stage.cmd, deps=deps, params=params, env=env, outs=stage.produced)
     return StageInputs(deps, params, env, key)
 
 
@@ -180,6 +180,6 @@ def _why(lock: StageLock | None, inputs: StageInputs, stage: Stage) -> str:
     for var in sorted(set(env) | set(lock.env)):
         if env.get(var) != lock.env.get(var):
             return f"environment variable {var} changed"
-    if sorted(o.path for o in lock.outs) != sorted(stage.outs):
+    if sorted(o.path for o in lock.outs) != sorted(stage.produced):
         return "the outputs changed"
     return f"the key changed ({lock.key[:8]} -> {inputs.key[:8]})"

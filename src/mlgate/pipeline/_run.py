@@ -199,7 +199,7 @@ class Runner:
     def _protect_outputs(self, name: str) -> None:
         """Store the current outputs (so nothing is lost), then remove them, so a stale
         file cannot pass for a fresh one."""
-        for out in self.pipeline.stages[name].outs:
+        for out in self.pipeline.stages[name].produced:
             path = self.ws.abspath(out.rstrip("/"))
             if os.path.lexists(path):
                 self.ws.put_path(out.rstrip("/"), cwd=self.ws.root)
@@ -209,13 +209,17 @@ class Runner:
                     os.unlink(path)
 
     def _store_outputs(self, name: str) -> list[Pointer]:
+        stage = self.pipeline.stages[name]
         outs: list[Pointer] = []
-        for out in self.pipeline.stages[name].outs:
+        for out in stage.produced:
             rel = out.rstrip("/")
             if not os.path.lexists(self.ws.abspath(rel)):
+                what, key = (
+                    ("metrics file", "metrics") if out in stage.metrics else ("output", "outs")
+                )
                 raise PipelineError(
-                    f"stage '{name}' succeeded but did not produce its declared output '{out}'; "
-                    "fix the command or `outs` in mlgate.yaml. Its lock record was not changed"
+                    f"stage '{name}' declares {what} '{out}', which it did not write; fix the "
+                    f"command or `{key}` in mlgate.yaml. Its lock record was not changed"
                 )
             outs.append(self.ws.put_path(rel, cwd=self.ws.root))
         return outs
