@@ -7,6 +7,7 @@ medians and the ratio between them.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -20,6 +21,32 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+
+#: A fixed identity for the git repositories the benchmarks create.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@b",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@b",
+    "DVC_NO_ANALYTICS": "1",
+}
+
+
+def dvc_bin() -> Path:
+    """DVC 3.67.1 (with S3 support) in benchmarks/.venv-dvc, installed on first use."""
+    return competitor_venv("dvc", ["dvc[s3]==3.67.1"]) / "dvc"
+
+
+def arguments(
+    doc: str | None, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """The options every benchmark takes (--quick, --json), plus ``extra`` ones."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    parser.add_argument("--json", help="also write the results to this file")
+    if extra is not None:
+        extra(parser)
+    return parser.parse_args()
 
 
 def competitor_venv(name: str, requirements: Sequence[str]) -> Path:

@@ -11,7 +11,6 @@ switching a parameter back to a value seen before.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -21,15 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Row, alternate, competitor_venv, mlgate_bin, report, run
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "b",
-    "GIT_AUTHOR_EMAIL": "b@b",
-    "GIT_COMMITTER_NAME": "b",
-    "GIT_COMMITTER_EMAIL": "b@b",
-    "DVC_NO_ANALYTICS": "1",
-}
+from _common import GIT_ENV, Row, alternate, arguments, dvc_bin, mlgate_bin, report, run
 
 SCRIPTS = {
     "prepare.py": "import shutil\nshutil.copy('data/raw.csv', 'data/clean.csv')\n",
@@ -82,12 +73,9 @@ def _project(base: Path, tool: str, python: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", help="also write the results to this file")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     rounds = 3 if args.quick else 7
-    dvc = competitor_venv("dvc", ["dvc[s3]==3.67.1"]) / "dvc"
+    dvc = dvc_bin()
     ours = mlgate_bin()
     base = Path(tempfile.mkdtemp(prefix="mlgate-bench-pipe-"))
     try:

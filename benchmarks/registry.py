@@ -10,7 +10,6 @@ after imports, and the script prints medians and ratios.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Row, competitor_venv, report
+from _common import ROOT, Row, arguments, competitor_venv, report
 
 MLFLOW_WORKER = r"""
 import json, os, pickle, sys, time, statistics, warnings
@@ -127,10 +126,7 @@ def _worker(python: Path, code: str, *args: object) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", help="also write the results to this file")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     rounds = 2 if args.quick else 5
     mlflow_bin = competitor_venv("mlflow", ["mlflow==3.17.2", "scikit-learn"])
     with tempfile.TemporaryDirectory(prefix="mlgate-bench-reg-") as tmp:

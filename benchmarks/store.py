@@ -22,7 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Row, alternate, competitor_venv, fresh_dir, mlgate_bin, report, run, sync
+from _common import (
+    GIT_ENV,
+    Row,
+    alternate,
+    arguments,
+    dvc_bin,
+    fresh_dir,
+    mlgate_bin,
+    report,
+    run,
+    sync,
+)
 
 DVC_ENV = {
     "DVC_NO_ANALYTICS": "1",
@@ -32,18 +43,12 @@ DVC_ENV = {
 }
 N_FILES = [20_000]  # set from the command line
 BIG_MIB = [1024]
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "b",
-    "GIT_AUTHOR_EMAIL": "b@b",
-    "GIT_COMMITTER_NAME": "b",
-    "GIT_COMMITTER_EMAIL": "b@b",
-}
 
 
 class Tools:
     def __init__(self, base: Path) -> None:
         self.base = base
-        self.dvc = competitor_venv("dvc", ["dvc[s3]==3.67.1"]) / "dvc"
+        self.dvc = dvc_bin()
         self.mlgate = mlgate_bin()
         self.env = {**DVC_ENV, **GIT_ENV}
 
@@ -197,13 +202,12 @@ def bench_startup(t: Tools, rounds: int) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
-    parser.add_argument("--files", type=int, default=20_000)
-    parser.add_argument("--big-mib", type=int, default=1024)
-    parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--skip", default="", help="comma-separated: big,dir,push,startup")
-    args = parser.parse_args()
+    def extra(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--files", type=int, default=20_000)
+        parser.add_argument("--big-mib", type=int, default=1024)
+        parser.add_argument("--skip", default="", help="comma-separated: big,dir,push,startup")
+
+    args = arguments(__doc__, extra)
     skip = set(filter(None, args.skip.split(",")))
     N_FILES[0], BIG_MIB[0] = args.files, args.big_mib
     big_rounds, dir_rounds, status_rounds, push_rounds = (

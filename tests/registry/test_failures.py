@@ -13,7 +13,6 @@ import pytest
 from mlgate import AliasConflict, RegistryUnavailable, SchemaMismatch
 from mlgate.registry import Registry
 from tests.conftest import free_port
-from tests.registry.test_backends import pg_database, postgres  # noqa: F401 (fixtures)
 
 
 def _sqlite_url(tmp_path: Path) -> str:
@@ -29,7 +28,7 @@ def test_unreachable_database() -> None:
         Registry(url)
 
 
-def test_wrong_credentials(postgres: None) -> None:  # noqa: F811
+def test_wrong_credentials(postgres: None) -> None:
     url = "postgresql+psycopg://no_such_user:secret@127.0.0.1:5432/test"
     with pytest.raises(RegistryUnavailable, match="refused the credentials") as info:
         Registry(url)
@@ -109,7 +108,7 @@ def test_eight_processes_move_one_alias_on_sqlite(tmp_path: Path) -> None:
     _race(_sqlite_url(tmp_path))
 
 
-def test_eight_processes_move_one_alias_on_postgres(pg_database: str) -> None:  # noqa: F811
+def test_eight_processes_move_one_alias_on_postgres(pg_database: str) -> None:
     with Registry(pg_database, check=False) as reg:
         reg.upgrade()
     _race(pg_database)

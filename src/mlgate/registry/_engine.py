@@ -110,7 +110,7 @@ def known_revisions() -> list[str]:
 def current_revision(engine: Engine) -> str | None:
     """The schema revision of the database, or None when it has none yet."""
     from sqlalchemy import inspect, text
-    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
 
     url = engine.url.render_as_string(hide_password=False)
     try:
@@ -119,9 +119,7 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
             return None if row is None else str(row[0])
-    except OperationalError as exc:
-        raise unavailable(exc, url) from None
-    except SQLAlchemyError as exc:
+    except SQLAlchemyError as exc:  # OperationalError (unreachable, refused) included
         raise unavailable(exc, url) from None
 
 
