@@ -91,3 +91,7 @@ class AliasConflict(RegistryError):
 
 class PipelineError(MlgateError):
     """The stages in mlgate.yaml do not form a valid pipeline, or a stage failed."""
+
+
+class ExecutorError(MlgateError):
+    """The place where stages run (a Dask cluster) cannot be reached or lost the work."""

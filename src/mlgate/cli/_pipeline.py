@@ -60,10 +60,24 @@ def dag_cmd(stages: tuple[str, ...], dot: bool, as_json: bool, downstream: bool)
     "--keep-going", is_flag=True, help="After a failure, still run what does not depend on it."
 )
 @click.option("--downstream", is_flag=True, help="Also run the stages after STAGES.")
+@click.option(
+    "--executor",
+    "executor_spec",
+    metavar="local|ADDRESS",
+    help="Where commands run: `local`, or a Dask scheduler (tcp://host:8786). "
+    "Default: `executor:` in mlgate.yaml, else local.",
+)
 def run_cmd(
-    stages: tuple[str, ...], jobs: int, dry: bool, force: bool, keep_going: bool, downstream: bool
+    stages: tuple[str, ...],
+    jobs: int,
+    dry: bool,
+    force: bool,
+    keep_going: bool,
+    downstream: bool,
+    executor_spec: str | None,
 ) -> None:
     """Run the pipeline (or STAGES and what they need), rebuilding only what changed."""
+    import contextlib
     import threading
 
     from mlgate.pipeline import Pipeline, Runner, plan
@@ -100,13 +114,25 @@ def run_cmd(
             )
             return
         from mlgate._git import git_state
+        from mlgate.execute import open_executor, parse_executor
         from mlgate.registry import Registry
 
+        spec = parse_executor(executor_spec) if executor_spec else project.config.executor
+        executor = open_executor(spec, ws, project.config.remote_config)
         commit, dirty = git_state(project.root)
-        with Registry(project.config.registry, root=project.root, create=True) as registry:
+        with (
+            contextlib.closing(executor),
+            Registry(project.config.registry, root=project.root, create=True) as registry,
+        ):
             run_id = registry.start_run("pipeline", git_commit=commit, git_dirty=dirty)
             runner = Runner(
-                ws, pipeline, project.lock_dir, on_output=show, registry=registry, run_id=run_id
+                ws,
+                pipeline,
+                project.lock_dir,
+                on_output=show,
+                registry=registry,
+                run_id=run_id,
+                executor=executor,
             )
             try:
                 results = runner.execute(plans, jobs=jobs, keep_going=keep_going)

@@ -14,7 +14,7 @@ from mlgate.config._load import (
     load_project,
     parse_config,
 )
-from mlgate.config._schema import CacheConfig, Config, RemoteConfig, Stage
+from mlgate.config._schema import CacheConfig, Config, ExecutorConfig, RemoteConfig, Stage
 
 __all__ = [
     "CONFIG_NAME",
@@ -24,6 +24,7 @@ __all__ = [
     "Config",
     "InitResult",
     "Project",
+    "ExecutorConfig",
     "RemoteConfig",
     "Stage",
     "check_relative_path",

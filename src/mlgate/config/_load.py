@@ -279,16 +279,23 @@ def _literal_choices(key: _Key) -> tuple[str, ...]:
     node: Any = Config
     if key[:1] == ("stages",) and len(key) > 2:
         node, key = Stage, key[2:]  # skip the stage's name, a dict key
+    hint: Any = None
     for part in key:
         if isinstance(part, int) or not isinstance(node, type):
             return ()
-        node = typing.get_type_hints(node).get(part)
+        hint = node = typing.get_type_hints(node).get(part)
         for arg in typing.get_args(node) or (node,):
             if isinstance(arg, type) and issubclass(arg, msgspec.Struct):
                 node = arg
-    if typing.get_origin(node) is typing.Literal:
-        return tuple(str(a) for a in typing.get_args(node))
-    return ()
+    # A Literal alone, or beside a mapping form (`executor: local | {dask: ...}`).
+    args = (hint,) if typing.get_origin(hint) is typing.Literal else typing.get_args(hint)
+    choices: list[str] = []
+    for arg in args:
+        if typing.get_origin(arg) is typing.Literal:
+            choices += [str(a) for a in typing.get_args(arg)]
+        elif isinstance(arg, type) and issubclass(arg, msgspec.Struct):
+            choices.append("{" + ", ".join(f"{f}: ..." for f in arg.__struct_fields__) + "}")
+    return tuple(choices)
 
 
 def _fail(filename: str, lines: dict[_Key, int], key: _Key, text: str) -> ConfigError:

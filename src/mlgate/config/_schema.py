@@ -49,6 +49,19 @@ class CacheConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     link: LinkType = "auto"
 
 
+class ExecutorConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Where stage commands run when it is not this machine.
+
+    Attributes:
+        dask: The address of a Dask scheduler (tcp://host:8786). Its workers fetch each
+            stage's inputs from the remote store, so a `remote` must be configured.
+        connect_timeout: Seconds to wait for the scheduler before giving up.
+    """
+
+    dask: str
+    connect_timeout: float = 10.0
+
+
 class Stage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """One step of the pipeline (planned and run by `mlgate run`)."""
 
@@ -75,6 +88,7 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     remote: str | RemoteConfig | None = None
     cache: CacheConfig = msgspec.field(default_factory=CacheConfig)
     track: list[str] = msgspec.field(default_factory=list)
+    executor: Literal["local"] | ExecutorConfig = "local"
     stages: dict[str, Stage] = msgspec.field(default_factory=dict)
 
     @property

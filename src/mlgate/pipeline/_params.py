@@ -35,6 +35,14 @@ def read_params(root: str, name: str, stage: Stage) -> dict[str, object]:
     return values
 
 
+def param_files(stage: Stage) -> list[str]:
+    """The parameter files ``stage`` reads, in the order it lists them."""
+    files: list[str] = []
+    for entry in stage.params:
+        files.extend([entry] if isinstance(entry, str) else entry)
+    return list(dict.fromkeys(files))
+
+
 def _load(root: str, name: str, file: str) -> dict[str, Any]:
     problem = check_relative_path(file)
     if problem:

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from mlgate._errors import MlgateError, PipelineError
+from mlgate._errors import MlgateError
 from mlgate.config import ensure_gitignore_entry
+from mlgate.execute import Executor, LocalExecutor, OnOutput, StageJob, collect_outputs
 from mlgate.pipeline._graph import Pipeline
 from mlgate.pipeline._metrics import read_metrics
-from mlgate.pipeline._plan import StagePlan, stage_inputs
+from mlgate.pipeline._params import param_files
+from mlgate.pipeline._plan import StageInputs, StagePlan, stage_inputs
 from mlgate.pipeline._records import (
     CacheEntry,
     StageLock,
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from mlgate.registry import Registry
 
 Status = Literal["skipped", "restored", "succeeded", "failed", "not-run"]
-OnOutput = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -65,10 +64,11 @@ class Runner:
         environ: Mapping[str, str] | None = None,
         registry: Registry | None = None,
         run_id: int | None = None,
+        executor: Executor | None = None,
     ) -> None:
         """``registry`` and ``run_id``, when given, receive each stage's input and output
         digests, parameters and metrics; stage commands log to the same run through
-        ``MLGATE_RUN_ID``."""
+        ``MLGATE_RUN_ID``. ``executor`` runs the commands (by default, on this machine)."""
         self.ws = ws
         self.pipeline = pipeline
         self.lock_dir = lock_dir
@@ -76,8 +76,10 @@ class Runner:
         self.environ = dict(os.environ if environ is None else environ)
         self.registry = registry
         self.run_id = run_id
+        self._run_env: dict[str, str] = {}
         if registry is not None and run_id is not None:
-            self.environ |= {"MLGATE_RUN_ID": str(run_id), "MLGATE_REGISTRY": registry.url}
+            self._run_env = {"MLGATE_RUN_ID": str(run_id), "MLGATE_REGISTRY": registry.url}
+        self.executor = executor or LocalExecutor(ws.root, self.environ)
         self._store_lock = threading.Lock()
 
     def execute(
@@ -142,12 +144,17 @@ class Runner:
             cached = plan.key is None and read_cache(self.ws.state_dir, key) is not None
             if not cached:
                 self._protect_outputs(name)
+                job = self._job(name, inputs)
         if cached:  # upstream outputs changed into something a cached run already saw
             again = StagePlan(name, "restore", "", key, deps, params, env)
             return self._restore(again, "its new inputs ran before (run cache)")
-        self._command(name)
+        produced = self.executor.run(job, self.on_output)
         with self._store_lock:
-            outs = self._store_outputs(name)
+            if produced is None:
+                outs = collect_outputs(self.ws, job)
+            else:
+                restore(self.ws, produced)
+                outs = produced
             write_cache(self.ws.state_dir, CacheEntry(key=key, outs=outs, run_id=self.run_id))
             self._record(name, key, deps, params, env, outs)
         return "succeeded", plan.reason
@@ -208,52 +215,25 @@ class Runner:
                 else:
                     os.unlink(path)
 
-    def _store_outputs(self, name: str) -> list[Pointer]:
+    def _job(self, name: str, inputs: StageInputs) -> StageJob:
+        """What the executor needs; for one that does not share the workspace, every
+        dependency and parameter file goes into the cache so that it can travel."""
         stage = self.pipeline.stages[name]
-        outs: list[Pointer] = []
-        for out in stage.produced:
-            rel = out.rstrip("/")
-            if not os.path.lexists(self.ws.abspath(rel)):
-                what, key = (
-                    ("metrics file", "metrics") if out in stage.metrics else ("output", "outs")
-                )
-                raise PipelineError(
-                    f"stage '{name}' declares {what} '{out}', which it did not write; fix the "
-                    f"command or `{key}` in mlgate.yaml. Its lock record was not changed"
-                )
-            outs.append(self.ws.put_path(rel, cwd=self.ws.root))
-        return outs
-
-    def _command(self, name: str) -> None:
-        stage = self.pipeline.stages[name]
-        cwd = os.path.join(self.ws.root, stage.wdir)
-        env = {**self.environ, "MLGATE_STAGE": name}
-        try:
-            proc = subprocess.Popen(
-                stage.cmd,
-                shell=True,
-                cwd=cwd,
-                env=env,
-                text=True,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                bufsize=1,
-                errors="replace",
-            )
-        except OSError as exc:
-            raise PipelineError(f"stage '{name}' could not start: {exc}") from None
-        with proc:  # closes the pipe
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                self.on_output(name, line.rstrip("\n"))
-            code = proc.wait()
-        if code < 0:
-            raise PipelineError(
-                f"stage '{name}' was killed by {signal.Signals(-code).name}; its outputs and "
-                "lock record were not changed. Run it again"
-            )
-        if code != 0:
-            raise PipelineError(
-                f"stage '{name}' failed: `{stage.cmd}` exited with {code}; fix the command "
-                "and run again (its lock record was not changed)"
-            )
+        env = {k: v for k, v in inputs.env.items() if v is not None}
+        pointers: tuple[Pointer, ...] = ()
+        if self.executor.shares_workspace or not self._run_env.get(
+            "MLGATE_REGISTRY", ""
+        ).startswith("sqlite"):  # a remote worker cannot reach this machine's SQLite file
+            env |= self._run_env
+        if not self.executor.shares_workspace:
+            files = [*(d.rstrip("/") for d in stage.deps), *param_files(stage)]
+            pointers = tuple(self.ws.put_path(f, cwd=self.ws.root) for f in dict.fromkeys(files))
+        return StageJob(
+            stage=name,
+            cmd=stage.cmd,
+            wdir=stage.wdir,
+            env=env,
+            inputs=pointers,
+            outputs=tuple(stage.produced),
+            metrics=tuple(stage.metrics),
+        )
