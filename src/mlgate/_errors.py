@@ -95,3 +95,7 @@ class PipelineError(MlgateError):
 
 class ExecutorError(MlgateError):
     """The place where stages run (a Dask cluster) cannot be reached or lost the work."""
+
+
+class EvaluationError(MlgateError):
+    """Evaluation data, predictions or a gate specification are unusable."""
