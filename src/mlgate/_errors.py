@@ -99,3 +99,8 @@ class ExecutorError(MlgateError):
 
 class EvaluationError(MlgateError):
     """Evaluation data, predictions or a gate specification are unusable."""
+
+
+class ModelError(MlgateError):
+    """A model file cannot be loaded (missing, corrupt, wrong flavor, untrusted) or
+    rejects its input."""

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from mlgate._errors import EvaluationError
+from mlgate._errors import EvaluationError, MlgateError
 from mlgate.evaluate._bootstrap import Combine
 from mlgate.evaluate._tests import Array
 
@@ -299,8 +299,14 @@ def get_metric(name: str, root: str | None = None) -> Metric:
     return Metric(name, not lower, "label", features, _mean)
 
 
-def load_callable(target: str, root: str | None, what: str) -> Callable[..., object]:
-    """``module:function``, imported with ``root`` (the repository) on the path."""
+def load_callable(
+    target: str, root: str | None, what: str, error: type[MlgateError] = EvaluationError
+) -> Callable[..., object]:
+    """``module:function``, imported with ``root`` (the repository) on the path.
+
+    Raises:
+        error: the module cannot be imported or has no such function.
+    """
     import sys
 
     module_name, _, attr = target.partition(":")
@@ -309,11 +315,11 @@ def load_callable(target: str, root: str | None, what: str) -> Callable[..., obj
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
-        raise EvaluationError(
+        raise error(
             f"cannot import {what} module '{module_name}': {exc}; check the name and that "
             "it is in the repository"
         ) from None
     func = getattr(module, attr, None)
     if not callable(func):
-        raise EvaluationError(f"{what} '{target}': '{module_name}' has no function '{attr}'")
+        raise error(f"{what} '{target}': '{module_name}' has no function '{attr}'")
     return func  # type: ignore[no-any-return]

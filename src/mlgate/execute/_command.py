@@ -74,4 +74,3 @@ def _not_written(job: StageJob, out: str) -> str:
         f"stage '{job.stage}' declares {what} '{out}', which it did not write; fix the "
         f"command or `{key}` in mlgate.yaml. Its lock record was not changed"
     )
-
