@@ -29,7 +29,7 @@ def test_registry_lifecycle(cli: Cli, repo: Path) -> None:
     before = cli("models", "list")
     assert before.code == 2 and "run `mlgate registry upgrade`" in before.err
     assert (
-        "Migrated the registry schema from nothing to 0002_runs" in cli("registry", "upgrade").out
+        "Migrated the registry schema from nothing to 0003_gate_reports" in cli("registry", "upgrade").out
     )
     assert "up to date" in cli("registry", "upgrade").out
     assert "No models yet." in cli("models", "list").out

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alias": ("mlgate.cli._registry:alias_group", "Move or delete model aliases."),
     "history": ("mlgate.cli._registry:history_cmd", "Show every alias move of a model."),
     "registry": ("mlgate.cli._registry:registry_group", "Create or migrate the registry."),
+    "gate": ("mlgate.cli._gate:gate_cmd", "Judge a candidate model against the gates."),
     "demo": ("mlgate.cli._demo:demo_cmd", "Run the bundled example end to end."),
 }
 

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from mlgate.config._gates import (
+    DataChecks,
+    DriftCheck,
+    EvaluationConfig,
+    GatesConfig,
+    LatencyGate,
+    MetricGate,
+    ModelConfig,
+    SizeGate,
+)
 from mlgate.config._init import InitResult, ensure_gitignore_entry, init_project
 from mlgate.config._load import (
     CONFIG_NAME,
@@ -21,6 +31,14 @@ __all__ = [
     "LOCK_DIR",
     "STATE_DIR",
     "CacheConfig",
+    "DataChecks",
+    "DriftCheck",
+    "EvaluationConfig",
+    "GatesConfig",
+    "LatencyGate",
+    "MetricGate",
+    "ModelConfig",
+    "SizeGate",
     "Config",
     "InitResult",
     "Project",

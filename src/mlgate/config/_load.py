@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from mlgate._errors import ConfigError, MlgateError, NotARepository
+from mlgate.config._gates import MetricGate
 from mlgate.config._schema import Config, RemoteConfig, Stage
 
 CONFIG_NAME = "mlgate.yaml"
@@ -159,6 +160,15 @@ def parse_config(text: str, filename: str = CONFIG_NAME) -> Config:
                 msgspec.convert(raw, Stage, strict=True)
             except msgspec.ValidationError as exc:
                 raise _validation_error(str(exc), filename, lines, ("stages", str(name))) from None
+    gates = data.get("gates")
+    metric_gates = gates.get("metrics") if isinstance(gates, dict) else None
+    if isinstance(metric_gates, dict):
+        for name, raw in metric_gates.items():
+            try:
+                msgspec.convert(raw, MetricGate, strict=True)
+            except msgspec.ValidationError as exc:
+                key = ("gates", "metrics", str(name))
+                raise _validation_error(str(exc), filename, lines, key) from None
     try:
         config = msgspec.convert(data, Config, strict=True)
     except msgspec.ValidationError as exc:
@@ -279,6 +289,8 @@ def _literal_choices(key: _Key) -> tuple[str, ...]:
     node: Any = Config
     if key[:1] == ("stages",) and len(key) > 2:
         node, key = Stage, key[2:]  # skip the stage's name, a dict key
+    elif key[:2] == ("gates", "metrics") and len(key) > 3:
+        node, key = MetricGate, key[3:]
     hint: Any = None
     for part in key:
         if isinstance(part, int) or not isinstance(node, type):
@@ -336,6 +348,7 @@ def _check_semantics(config: Config, filename: str, lines: dict[_Key, int]) -> N
         problem = check_relative_path(path)
         if problem:
             raise _fail(filename, lines, ("track", i), problem)
+    _check_gates(config, filename, lines)
     for name, stage in config.stages.items():
         if not _STAGE_NAME.match(name):
             raise _fail(
@@ -349,3 +362,43 @@ def _check_semantics(config: Config, filename: str, lines: dict[_Key, int]) -> N
                 problem = check_relative_path(path)
                 if problem:
                     raise _fail(filename, lines, ("stages", name, field, i), problem)
+
+
+def _check_gates(config: Config, filename: str, lines: dict[_Key, int]) -> None:
+    paths: list[tuple[_Key, str | None]] = []
+    if config.model is not None:
+        paths.append((("model", "path"), config.model.path))
+    if config.evaluation is not None:
+        paths.append((("evaluation", "data"), config.evaluation.data))
+        paths.append((("evaluation", "train_data"), config.evaluation.train_data))
+    gates = config.gates
+    for i, drift in enumerate(gates.data.drift if gates.data else []):
+        paths.append((("gates", "data", "drift", i, "reference"), drift.reference))
+    for key, path in paths:
+        problem = check_relative_path(path) if path is not None else None
+        if problem:
+            raise _fail(filename, lines, key, problem)
+    if not 0 < gates.alpha < 0.5:
+        raise _fail(filename, lines, ("gates", "alpha"), "must lie between 0 and 0.5")
+    if gates.resamples < 100:
+        raise _fail(filename, lines, ("gates", "resamples"), "must be at least 100")
+    for name, gate in gates.metrics.items():
+        problem = _metric_gate_problem(gate)
+        if problem:
+            raise _fail(filename, lines, ("gates", "metrics", name), problem)
+    if gates.latency is not None and (gates.latency.batch < 1 or gates.latency.requests < 1):
+        raise _fail(filename, lines, ("gates", "latency"), "batch and requests must be >= 1")
+
+
+def _metric_gate_problem(gate: MetricGate) -> str | None:
+    if gate.min is None and gate.max is None and gate.margin is None and not gate.improve:
+        return "says nothing to check; give min, max, margin (non-inferiority) or improve: true"
+    if gate.margin is not None and gate.improve:
+        return "use either margin (non-inferiority) or improve: true (superiority), not both"
+    if gate.margin is not None and gate.margin < 0:
+        return f"margin must be 0 or more, not {gate.margin}"
+    if gate.min is not None and gate.max is not None and gate.min > gate.max:
+        return f"min ({gate.min}) is above max ({gate.max})"
+    if gate.alpha is not None and not 0 < gate.alpha < 0.5:
+        return "alpha must lie between 0 and 0.5"
+    return None

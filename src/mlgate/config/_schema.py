@@ -10,6 +10,8 @@ from typing import Literal
 
 import msgspec
 
+from mlgate.config._gates import EvaluationConfig, GatesConfig, ModelConfig
+
 DEFAULT_REGISTRY = "sqlite:///.mlgate/registry.db"
 DEFAULT_CACHE_DIR = ".mlgate/cache"
 
@@ -90,6 +92,9 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     track: list[str] = msgspec.field(default_factory=list)
     executor: Literal["local"] | ExecutorConfig = "local"
     stages: dict[str, Stage] = msgspec.field(default_factory=dict)
+    model: ModelConfig | None = None
+    evaluation: EvaluationConfig | None = None
+    gates: GatesConfig = msgspec.field(default_factory=GatesConfig)
 
     @property
     def remote_config(self) -> RemoteConfig | None:

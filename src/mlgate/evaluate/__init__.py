@@ -12,7 +12,11 @@ from mlgate.evaluate._bootstrap import (
     SumStatistic,
     bootstrap_test,
 )
+from mlgate.evaluate._data import data_checks, drift_statistic, latency_result, size_result
+from mlgate.evaluate._gates import Baseline, metric_gates
 from mlgate.evaluate._metrics import METRICS, Metric, Predictions, get_metric
+from mlgate.evaluate._render import comparison_plot, to_json, to_junit, to_markdown
+from mlgate.evaluate._report_types import GateReport, GateResult
 from mlgate.evaluate._tests import (
     DeLong,
     McNemarTable,
@@ -28,6 +32,18 @@ from mlgate.evaluate._tests import (
 )
 
 __all__ = [
+    "Baseline",
+    "GateReport",
+    "GateResult",
+    "comparison_plot",
+    "data_checks",
+    "drift_statistic",
+    "latency_result",
+    "metric_gates",
+    "size_result",
+    "to_json",
+    "to_junit",
+    "to_markdown",
     "METRICS",
     "DeLong",
     "McNemarTable",

@@ -7,7 +7,15 @@ run. Everything returned is a frozen record.
 
 from __future__ import annotations
 
-from mlgate.registry._records import AliasEvent, Lineage, Model, ModelVersion, Run, RunIO
+from mlgate.registry._records import (
+    AliasEvent,
+    Lineage,
+    Model,
+    ModelVersion,
+    Run,
+    RunIO,
+    StoredGateReport,
+)
 from mlgate.registry._registry import RESERVED_ALIASES, Registry, default_actor
 from mlgate.registry._schema import SCHEMA_REVISION
 from mlgate.registry._tracking import ActiveRun, active_run, log_metrics, log_params, start_run
@@ -23,6 +31,7 @@ __all__ = [
     "Registry",
     "Run",
     "RunIO",
+    "StoredGateReport",
     "active_run",
     "default_actor",
     "log_metrics",

@@ -115,3 +115,21 @@ class Lineage:
 
     version: ModelVersion
     run: Run | None
+
+
+@dataclass(frozen=True)
+class StoredGateReport:
+    """A gate report as the registry keeps it.
+
+    Attributes:
+        report: The report's JSON form (``mlgate.evaluate.GateReport.from_dict`` reads it).
+    """
+
+    id: int
+    model: str
+    version: int
+    passed: bool
+    champion: str | None
+    report: Mapping[str, object]
+    created_at: datetime
+    created_by: str

@@ -21,6 +21,7 @@ from mlgate.registry._engine import (
     upgrade,
 )
 from mlgate.registry._records import AliasEvent, Lineage, Model, ModelVersion
+from mlgate.registry._reports import ReportLog
 from mlgate.registry._runs import RunLog
 from mlgate.registry._schema import (
     SCHEMA_REVISION,
@@ -57,7 +58,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Registry(RunLog):
+class Registry(RunLog, ReportLog):
     """The single source of truth for model versions, aliases and their history.
 
     Thread safety: one instance may be shared by threads (each call takes its own

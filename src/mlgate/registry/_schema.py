@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: The Alembic revision this code reads and writes (the head of migrations/versions).
-SCHEMA_REVISION = "0002_runs"
+SCHEMA_REVISION = "0003_gate_reports"
 
 _naming = {
     "ix": "ix_%(column_0_label)s",
@@ -134,3 +145,24 @@ class RunIORow(Base):
     role: Mapped[str] = mapped_column(String(10), primary_key=True)  # dep | out
     path: Mapped[str] = mapped_column(String(1000), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class GateReportRow(Base):
+    """A gate report, stored with the version it judged."""
+
+    __tablename__ = "gate_reports"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["model", "version"], ["model_versions.model", "model_versions.version"]
+        ),
+        Index("ix_gate_reports_model_version", "model", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    champion: Mapped[str | None] = mapped_column(String(250), nullable=True)
+    report: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
