@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mlgate.cli._app import invocation
-from mlgate.config import load_project
+from mlgate.config import Project, load_project
 
 if TYPE_CHECKING:
     from mlgate.registry import Registry
@@ -22,7 +22,9 @@ def open_registry(*, check: bool = True) -> Iterator[Registry]:
     from mlgate.registry import Registry
 
     project = load_project()
-    with Registry(project.config.registry, root=project.root, check=check) as registry:
+    with Registry(
+        project.config.registry, root=project.root, check=check, create=check
+    ) as registry:
         yield registry
 
 
@@ -240,6 +242,12 @@ def _producing_run(lock_dir: str, state_dir: str, digest: str) -> int | None:
 )
 @click.option("--params", "params_file", help="A JSON/YAML file of parameters.")
 @click.option("--metrics", "metrics_file", help="A JSON/YAML file of metrics.")
+@click.option(
+    "--example",
+    "example_file",
+    help="Input rows (CSV/Parquet) for the signature and input example "
+    "(default: evaluation.data without its target).",
+)
 def register_cmd(
     name: str,
     path: str,
@@ -247,13 +255,16 @@ def register_cmd(
     run_id: int | None,
     params_file: str | None,
     metrics_file: str | None,
+    example_file: str | None,
 ) -> None:
     """Store the model at PATH and record it as the next version of NAME, with lineage:
-    the git commit, the digest of every tracked dataset, parameters and metrics."""
+    the git commit, the digest of every tracked dataset, parameters and metrics, and
+    the model's signature and an input example."""
     from mlgate._git import git_state
     from mlgate.store import Workspace
 
     project = load_project()
+    signature, example = _signature(project, path, flavor, example_file)
     with Workspace.for_project(project) as ws:
         artifact = ws.put_path(path)
         data = {p.path: p.digest for p in ws.pointers.all()}
@@ -285,6 +296,13 @@ def register_cmd(
             data_digests=data,
             params=params,
             metrics=numeric,
+            signature=signature,
+            input_example=example,
+        )
+    if signature is None:
+        click.echo(
+            "note: no signature or input example (no `evaluation:` in mlgate.yaml and no "
+            "--example); the server cannot validate inputs or smoke-test this version"
         )
     click.echo(
         f"registered {version.ref} ({flavor}, artifact {artifact.digest[:12]}, "
@@ -343,3 +361,26 @@ def runs_cmd(run_id: int | None, limit: int) -> None:
             click.echo(f"  {label[:-1]:<7} {k} = {val}")
     for io in run.io:
         click.echo(f"  {io.stage:<12} {io.role:<3} {io.path}  {io.digest[:12]}")
+
+
+def _signature(
+    project: Project, path: str, flavor: str, example_file: str | None
+) -> tuple[dict[str, object] | None, dict[str, object] | None]:
+    """Load the model (so a corrupt file or a wrong flavor is refused now) and infer its
+    signature and input example from example rows."""
+    import os
+
+    from mlgate.cli._judge import read_table
+    from mlgate.models import EXAMPLE_ROWS, infer_signature, input_example, load_model
+
+    evaluation = project.config.evaluation
+    source = example_file or (evaluation.data if evaluation is not None else None)
+    if source is None:
+        return None, None
+    frame = read_table(os.getcwd() if example_file else project.root, source, "example data")
+    if evaluation is not None:
+        frame = frame.drop(columns=[evaluation.target], errors="ignore")
+    trust = project.config.model.trust if project.config.model is not None else False
+    model = load_model(os.path.abspath(path), flavor, root=project.root, trust=trust)
+    head = frame.head(EXAMPLE_ROWS)
+    return infer_signature(head, model.predict(head)), input_example(head)

@@ -4,6 +4,13 @@ loaders and (only with ``trust: true``) pickle; signatures and input examples.""
 from __future__ import annotations
 
 from mlgate.models._model import FLAVORS, LoadedModel, load_model
-from mlgate.models._signature import infer_signature, input_example
+from mlgate.models._signature import EXAMPLE_ROWS, infer_signature, input_example
 
-__all__ = ["FLAVORS", "LoadedModel", "infer_signature", "input_example", "load_model"]
+__all__ = [
+    "EXAMPLE_ROWS",
+    "FLAVORS",
+    "LoadedModel",
+    "infer_signature",
+    "input_example",
+    "load_model",
+]
