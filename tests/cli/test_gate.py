@@ -35,7 +35,9 @@ def project(repo: Path) -> Path:
     return repo
 
 
-def test_first_model_passes_on_absolute_gates_and_says_there_is_no_champion(cli: Cli, project: Path) -> None:
+def test_first_model_passes_on_absolute_gates_and_says_there_is_no_champion(
+    cli: Cli, project: Path
+) -> None:
     done = cli("gate")
     assert done.code == 0, done.out + done.err
     assert "No model has the alias 'production' yet" in done.out
@@ -51,7 +53,9 @@ def test_first_model_passes_on_absolute_gates_and_says_there_is_no_champion(cli:
     assert "> **Note:** No model has the alias 'production' yet" in markdown
 
 
-def test_a_worse_candidate_is_blocked_and_the_report_is_stored_with_its_version(cli: Cli, project: Path) -> None:
+def test_a_worse_candidate_is_blocked_and_the_report_is_stored_with_its_version(
+    cli: Cli, project: Path
+) -> None:
     assert cli("add", "data/train.csv", "data/test.csv").code == 0
     assert cli("register", "cancer", "models/model.skops", "--flavor", "sklearn").code == 0
     assert cli("alias", "set", "cancer", "production", "1", "--reason", "first").code == 0
@@ -109,16 +113,26 @@ def _edit(project: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("data: data/test.csv", "data: data/none.csv", "evaluation.data 'data/none.csv' does not exist"),
+        (
+            "data: data/test.csv",
+            "data: data/none.csv",
+            "evaluation.data 'data/none.csv' does not exist",
+        ),
         ("target: target", "target: label", "no target column 'label'"),
         ("metric: log_loss", "metric: logloss", "unknown metric 'logloss'"),
         ("flavor: sklearn", "flavor: onnx", "not a loadable ONNX model"),
         ("flavor: sklearn", "flavor: pickle", "loading a pickle runs whatever code it contains"),
         ("margin: 0.03}", "margin: 0.03, by: segment}", "gate 'accuracy_vs_champion'"),
-        ("ranges: {mean_radius: [0, 100]}", "ranges: {radius: [0, 100]}", "data check on column 'radius'"),
+        (
+            "ranges: {mean_radius: [0, 100]}",
+            "ranges: {radius: [0, 100]}",
+            "data check on column 'radius'",
+        ),
     ],
 )
-def test_bad_gate_input_is_a_clear_error(cli: Cli, project: Path, old: str, new: str, message: str) -> None:
+def test_bad_gate_input_is_a_clear_error(
+    cli: Cli, project: Path, old: str, new: str, message: str
+) -> None:
     if "by: segment" in new:  # slices need a champion to compare with
         assert cli("register", "cancer", "models/model.skops", "--flavor", "sklearn").code == 0
         assert cli("alias", "set", "cancer", "production", "1", "--reason", "x").code == 0
@@ -133,15 +147,29 @@ def test_bad_gate_input_is_a_clear_error(cli: Cli, project: Path, old: str, new:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("auc_floor: {metric: roc_auc, min: 0.9}", "auc_floor: {metric: roc_auc}", "gates.metrics.auc_floor: says nothing to check"),
+        (
+            "auc_floor: {metric: roc_auc, min: 0.9}",
+            "auc_floor: {metric: roc_auc}",
+            "gates.metrics.auc_floor: says nothing to check",
+        ),
         ("margin: 0.02}", "margin: 0.02, improve: true}", "use either margin"),
         ("margin: 0.02}", "margin: -1}", "margin must be 0 or more"),
-        ("margin: 0.02}", "margin: 0.02, test: magic}", "gates.metrics.auc_vs_champion.test: Invalid enum value 'magic'; expected one of: auto, bootstrap"),
+        (
+            "margin: 0.02}",
+            "margin: 0.02, test: magic}",
+            "gates.metrics.auc_vs_champion.test: Invalid enum value 'magic'; expected one of: auto, bootstrap",
+        ),
         ("resamples: 500", "resamples: lots", "gates.resamples: Expected `int`"),
-        ("path: models/model.skops", "path: ../model.skops", "model.path: '../model.skops' contains '..'"),
+        (
+            "path: models/model.skops",
+            "path: ../model.skops",
+            "model.path: '../model.skops' contains '..'",
+        ),
     ],
 )
-def test_malformed_gate_config_names_line_and_key(cli: Cli, project: Path, old: str, new: str, message: str) -> None:
+def test_malformed_gate_config_names_line_and_key(
+    cli: Cli, project: Path, old: str, new: str, message: str
+) -> None:
     _edit(project, old, new)
     done = cli("gate")
     assert done.code == 2
@@ -187,7 +215,15 @@ def test_register_refuses_a_model_it_cannot_load(cli: Cli, project: Path) -> Non
     done = cli("register", "cancer", "models/model.skops", "--flavor", "sklearn")
     assert done.code == 2 and "not a readable skops file" in done.err
     train(project, 1.0)
-    done = cli("register", "cancer", "models/model.skops", "--flavor", "sklearn", "--example", "data/missing.csv")
+    done = cli(
+        "register",
+        "cancer",
+        "models/model.skops",
+        "--flavor",
+        "sklearn",
+        "--example",
+        "data/missing.csv",
+    )
     assert done.code == 2 and "example data 'data/missing.csv' does not exist" in done.err
     (project / "mlgate.yaml").write_text("stages: {}\n")
     done = cli("register", "cancer", "models/model.skops", "--flavor", "sklearn")

@@ -10,6 +10,7 @@ from mlgate.config._gates import (
     LatencyGate,
     MetricGate,
     ModelConfig,
+    NullCheck,
     SizeGate,
 )
 from mlgate.config._init import InitResult, ensure_gitignore_entry, init_project
@@ -38,6 +39,7 @@ __all__ = [
     "LatencyGate",
     "MetricGate",
     "ModelConfig",
+    "NullCheck",
     "SizeGate",
     "Config",
     "InitResult",
