@@ -142,3 +142,20 @@ def test_regression_metrics_match_scikit_learn(name: str) -> None:
         "mape": skm.mean_absolute_percentage_error(y, values),
     }[name]
     assert METRICS[name].value(y, Predictions(values=values)) == pytest.approx(reference, rel=1e-12)
+
+
+def test_the_linearised_bootstrap_matches_the_exact_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(21)
+    n = 4000
+    y = rng.random(n) < 0.35
+    a = rng.normal(size=n) + y
+    b = 0.6 * a + rng.normal(size=n) + 0.5 * y
+    auc = PairedAucStatistic(y, a, b)
+    loss = SumStatistic(np.column_stack([a**2, b**2]), lambda s, w: (s[:, 1] - s[:, 0]) / w)
+    for stat in (auc, loss):
+        exact = stat.replicates(np.random.default_rng(0), 1500)
+        monkeypatch.setattr(_bootstrap, "_EXACT_LIMIT", 0)
+        linear = stat.replicates(np.random.default_rng(0), 1500)
+        monkeypatch.undo()
+        assert linear.mean() == pytest.approx(exact.mean(), abs=0.15 * exact.std())
+        assert linear.std() == pytest.approx(exact.std(), rel=0.1)
