@@ -199,3 +199,22 @@ class RegistryContract(ABC):
         with pytest.raises(RegistryError, match="role must be"):
             reg.record_io(run_id, "s", "input", {})
         assert reg.log_metrics(run_id, []) == 0
+
+    def test_gate_reports_are_kept_with_their_version(self) -> None:
+        reg = self.registry()
+        reg.register("churn", artifact_digest=DIGEST, flavor="sklearn")
+        reg.register("churn", artifact_digest="b" * 64, flavor="sklearn")
+        report = {"passed": False, "results": [{"gate": "auc", "status": "fail"}], "rows": 10}
+        first = reg.save_gate_report(
+            "churn", 2, report, passed=False, champion="churn@1", actor="ci"
+        )
+        second = reg.save_gate_report(
+            "churn", 2, {**report, "passed": True}, passed=True, champion="churn@1", actor="ci"
+        )
+        assert second > first
+        stored = reg.gate_reports("churn", 2)
+        assert [s.passed for s in stored] == [True, False]  # newest first
+        assert stored[1].report == report and stored[1].champion == "churn@1"
+        assert reg.gate_reports("churn", 1) == [] and len(reg.gate_reports("churn")) == 2
+        with pytest.raises(NotFound, match="no version 9"):
+            reg.save_gate_report("churn", 9, report, passed=True, champion=None, actor="ci")
