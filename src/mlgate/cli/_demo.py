@@ -39,7 +39,7 @@ class _Story:
     def say(self, text: str) -> None:
         self.console.print(text)
 
-    def run(self, *args: str, cwd: Path | None = None) -> str:
+    def run(self, *args: str, cwd: Path | None = None, expect: int = 0) -> str:
         shown = " ".join(args)
         self.console.print(f"[bold cyan]$ {shown}")
         argv = [sys.executable, "-m", "mlgate", *args[1:]] if args[0] == "mlgate" else list(args)
@@ -49,8 +49,12 @@ class _Story:
         output = (done.stdout + done.stderr).rstrip()
         if output:
             self.console.print(output, markup=False)
-        if done.returncode != 0:
-            raise MlgateError(f"demo step `{shown}` failed with exit code {done.returncode}")
+        if done.returncode != expect:
+            raise MlgateError(
+                f"demo step `{shown}` exited with {done.returncode}, not {expect} as it should"
+            )
+        if expect:
+            self.console.print(f"[yellow](exit code {done.returncode}, as expected)")
         return done.stdout
 
 
@@ -141,58 +145,105 @@ def _tell(base: Path) -> None:
     s.run("mlgate", "dag")
     s.run("mlgate", "run", "-j", "2")
     s.run("mlgate", "run")
-    (project / "params.yaml").write_text("threshold: 70\n")
-    s.say("Changed params.yaml (threshold 60 -> 70):")
+    _params(project, c=0.05)
+    s.say("Changed params.yaml (C 1.0 -> 0.05):")
     s.run("mlgate", "run", "--dry")
     s.run("mlgate", "run")
-    (project / "params.yaml").write_text("threshold: 60\n")
-    s.say("Back to 60: those exact inputs ran before, so nothing is recomputed:")
+    _params(project, c=1.0)
+    s.say("Back to C = 1.0: those exact inputs ran before, so nothing is recomputed:")
     s.run("mlgate", "run")
     s.run("mlgate", "metrics", "show")
 
     s.chapter("6. The model in the registry, with its lineage and an audited alias")
-    s.run(
-        "mlgate",
-        "register",
-        "churn",
-        "models/model.json",
-        "--flavor",
-        "python",
-        "--metrics",
-        "metrics.json",
-    )
+    s.run("mlgate", "register", "churn", "models/model.skops", "--flavor", "sklearn")
     s.run("mlgate", "alias", "set", "churn", "production", "1", "--reason", "first model")
     s.run("mlgate", "lineage", "churn@production")
+
+    s.chapter("7. Gates: a candidate must be shown not worse than the champion")
+    s.say(
+        "A change drops the strongest feature (support_calls). Its accuracy looks close, "
+        "but the paired tests on the same rows see that it is worse:"
+    )
+    _params(project, c=1.0, features=["tenure_months", "monthly_spend"])
+    s.run("mlgate", "run")
+    s.run("mlgate", "register", "churn", "models/model.skops", "--flavor", "sklearn")
+    s.run("mlgate", "gate", expect=1)
+    verdict = (project / "gate-report" / "report.md").read_text().splitlines()[0]
+    s.say(f"gate-report/report.md begins: {verdict}")
+    s.say("Another change keeps every feature and regularises a little more:")
+    _params(project, c=0.5)
+    s.run("mlgate", "run")
+    s.run("mlgate", "register", "churn", "models/model.skops", "--flavor", "sklearn")
+    s.run("mlgate", "gate")
+    s.run("mlgate", "alias", "set", "churn", "production", "3", "--reason", "passed the gates")
     s.run("mlgate", "history", "churn")
 
     s.chapter("Done")
     s.say(
         "Versioned data by content, shared it through a remote, restored an older version, "
-        "rebuilt only what changed, restored a result from the run cache, and registered the "
-        "model with its lineage. The gates and deployment chapters join this demo as they land."
+        "rebuilt only what changed, restored a result from the run cache, registered the "
+        "model with its lineage, and let paired statistical gates block a worse candidate "
+        "and pass a sound one. The deployment chapters join this demo as they land."
     )
 
 
 _PREPARE = """\
-import csv
-rows = list(csv.DictReader(open("data/customers.csv")))
-with open("data/features.csv", "w") as out:
-    out.write("spend,calls,churned\\n")
-    for r in rows:
-        out.write(f"{r['monthly_spend']},{r['support_calls']},{r['churned']}\\n")
-print(f"prepared {len(rows)} rows")
+import pandas as pd
+rows = pd.read_csv("data/customers.csv")
+test = rows["customer_id"] % 4 == 0
+columns = ["tenure_months", "monthly_spend", "support_calls", "churned"]
+rows.loc[~test, columns].to_csv("data/train.csv", index=False)
+rows.loc[test, columns].to_csv("data/test.csv", index=False)
+print(f"prepared {(~test).sum()} training and {test.sum()} test rows")
 """
 
 _TRAIN = """\
-import csv, json, yaml
-threshold = yaml.safe_load(open("params.yaml"))["threshold"]
-rows = list(csv.DictReader(open("data/features.csv")))
-model = {"threshold": threshold, "calls_cut": 3}
-json.dump(model, open("models/model.json", "w"))
-hits = sum((float(r["spend"]) > threshold or int(r["calls"]) >= 3) == (r["churned"] == "1")
-           for r in rows)
-json.dump({"accuracy": hits / len(rows)}, open("metrics.json", "w"))
-print(f"trained with threshold {threshold}: accuracy {hits / len(rows):.3f}")
+import json
+import pandas as pd
+import skops.io as sio
+import yaml
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+params = yaml.safe_load(open("params.yaml"))
+train = pd.read_csv("data/train.csv")
+x = train[params["features"]]
+model = make_pipeline(StandardScaler(), LogisticRegression(C=params["C"])).fit(x, train["churned"])
+sio.dump(model, "models/model.skops")
+accuracy = float(model.score(x, train["churned"]))
+json.dump({"train_accuracy": accuracy}, open("metrics.json", "w"))
+print(f"trained on {len(params['features'])} features with C = {params['C']}: "
+      f"training accuracy {accuracy:.3f}")
+"""
+
+_FEATURES = ["tenure_months", "monthly_spend", "support_calls"]
+
+
+def _params(project: Path, c: float, features: list[str] | None = None) -> None:
+    chosen = ", ".join(features or _FEATURES)
+    (project / "params.yaml").write_text(f"C: {c}\nfeatures: [{chosen}]\n")
+
+
+_GATES = """\
+model:
+  name: churn
+  path: models/model.skops
+evaluation:
+  data: data/test.csv
+  target: churned
+  train_data: data/train.csv
+gates:
+  metrics:
+    auc_floor: {metric: roc_auc, min: 0.6}
+    auc_not_worse: {metric: roc_auc, margin: 0.005}
+    log_loss_not_worse: {metric: log_loss, margin: 0.002}
+  latency: {p99_ms: 50, batch: 1, requests: 50}
+  size: {max_mb: 1}
+  data:
+    nulls: {max_fraction: 0.0}
+    drift:
+      - {method: psi, threshold: 0.2}
 """
 
 
@@ -201,8 +252,8 @@ def _write_pipeline(project: Path) -> None:
     (project / "models").mkdir(exist_ok=True)
     (project / "src" / "prepare.py").write_text(_PREPARE)
     (project / "src" / "train.py").write_text(_TRAIN)
-    (project / "params.yaml").write_text("threshold: 60\n")
-    config = (project / "mlgate.yaml").read_text().replace("stages: {}\n", "")
+    _params(project, c=1.0)
+    config = (project / "mlgate.yaml").read_text().replace("stages: {}\n", "") + _GATES
     py = sys.executable
     (project / "mlgate.yaml").write_text(
         config
@@ -210,12 +261,12 @@ def _write_pipeline(project: Path) -> None:
   prepare:
     cmd: {py} src/prepare.py
     deps: [data/customers.csv, src/prepare.py]
-    outs: [data/features.csv]
+    outs: [data/train.csv, data/test.csv]
   train:
     cmd: {py} src/train.py
-    deps: [data/features.csv, src/train.py]
+    deps: [data/train.csv, src/train.py]
     params: [params.yaml]
-    outs: [models/model.json]
+    outs: [models/model.skops]
     metrics: [metrics.json]
   images_index:
     cmd: ls data/images > data/images.txt

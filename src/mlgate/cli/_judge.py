@@ -131,7 +131,7 @@ def judge(
         )
         results += _budgets(project, cand_model, cand_path, features)
         if gates.data is not None:
-            results += _data(project, ws, gates.data, features, champion)
+            results += _data(project, ws, registry, gates.data, features, champion)
     report = GateReport(
         passed=all(r.status != "fail" for r in results),
         candidate=cand_label,
@@ -259,9 +259,21 @@ def _size(path: str) -> int:
     return os.path.getsize(path)
 
 
+def _lineage_digest(registry: Registry, version: ModelVersion, path: str) -> str | None:
+    """The digest ``path`` had when ``version`` was trained: a tracked dataset in its
+    lineage, or a file its run's stages read or wrote."""
+    digest = version.data_digests.get(path)
+    if digest is None and version.run_id is not None:
+        for io in registry.run(version.run_id).io:
+            if io.path == path:
+                digest = io.digest
+    return digest
+
+
 def _data(
     project: Project,
     ws: Workspace,
+    registry: Registry,
     checks: object,
     features: pd.DataFrame,
     champion: ModelVersion | None,
@@ -279,12 +291,16 @@ def _data(
         train = read_table(project.root, evaluation.train_data, "evaluation.train_data")
         datasets["training"] = train.drop(columns=[evaluation.target], errors="ignore")
         if champion is not None:
-            digest = champion.data_digests.get(evaluation.train_data)
+            digest = _lineage_digest(registry, champion, evaluation.train_data)
             if digest is not None:
                 reference = _reference(
                     project, ws, digest, evaluation.train_data, evaluation.target
                 )
                 reference_name = f"the training data of {champion.ref}"
+            else:
+                reference_name = (
+                    f"the lineage of {champion.ref} does not include {evaluation.train_data}"
+                )
     explicit = {
         d.reference: read_table(project.root, d.reference, "drift.reference").drop(
             columns=[evaluation.target], errors="ignore"

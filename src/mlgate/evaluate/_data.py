@@ -30,6 +30,8 @@ def data_checks(
     Args:
         reference: The default reference for schema inference and drift (the champion's
             training data), or None when there is none (those checks are skipped).
+        reference_name: Names the reference in messages; with no reference, why there is
+            none (default: there is no champion yet).
         references: Explicit drift references by file name (``drift.reference``).
     """
     results: list[GateResult] = []
@@ -71,7 +73,11 @@ def _schema(
         if reference is None:
             return [
                 GateResult(
-                    gate, "data", "skip", "no champion training data to infer a schema from yet"
+                    gate,
+                    "data",
+                    "skip",
+                    f"{reference_name or 'there is no champion yet'}: no reference to infer "
+                    "a schema from",
                 )
             ]
         inferred = pa.infer_schema(reference)
@@ -194,7 +200,8 @@ def _drift(
                 gate,
                 "data",
                 "skip",
-                "no reference data (no champion yet, and no `reference:`), so drift is not checked",
+                f"{reference_name or 'there is no champion yet'} and no `reference:` is set, so "
+                "drift is not checked",
             )
         ]
     columns = drift.columns or [c for c in frame.columns if c in reference.columns]
