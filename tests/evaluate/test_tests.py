@@ -136,3 +136,14 @@ def test_paired_t_and_wilcoxon_against_scipy() -> None:
     assert w.p_value == pytest.approx(sw(gain, alternative="greater").pvalue)
     assert wilcoxon(np.zeros(10), 0.0).p_value == 1.0
     assert paired_t(np.ones(10), 0.0).p_value == 0.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-5, 5), min_size=1, max_size=60))
+def test_midranks_equal_scipy_rankdata(values: list[int]) -> None:
+    from scipy.stats import rankdata
+
+    from mlgate.evaluate._tests import midranks
+
+    x = np.asarray(values, dtype=float)
+    np.testing.assert_array_equal(midranks(x), rankdata(x))

@@ -27,7 +27,7 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from mlgate.evaluate._tests import Array, TestResult
+from mlgate.evaluate._tests import Array, TestResult, midranks
 
 Interval = Literal["bca", "percentile"]
 Combine = Callable[[Array, Array], Array]
@@ -157,13 +157,11 @@ def _weighted_auc(y: NDArray[np.bool_], score: Array, w: NDArray[np.float32]) ->
 
 def _auc_jackknife(y: NDArray[np.bool_], score: Array) -> tuple[float, Array]:
     """The AUC, and the AUC with each row left out, from the placement values (exact)."""
-    from scipy.stats import rankdata
-
     m, n = int(y.sum()), int((~y).sum())
     x, z = score[y], score[~y]
-    tz = np.asarray(rankdata(np.concatenate([x, z])), dtype=np.float64)
-    v10 = (tz[:m] - np.asarray(rankdata(x))) / n  # share of negatives below each positive
-    v01 = 1.0 - (tz[m:] - np.asarray(rankdata(z))) / m  # share of positives above each neg
+    tz = midranks(np.concatenate([x, z]))
+    v10 = (tz[:m] - midranks(x)) / n  # share of negatives below each positive
+    v01 = 1.0 - (tz[m:] - midranks(z)) / m  # share of positives above each negative
     auc = float(v10.mean())
     out = np.empty(len(y))
     out[np.flatnonzero(y)] = (m * auc - v10) / (m - 1) if m > 1 else auc
