@@ -133,3 +133,69 @@ class StoredGateReport:
     report: Mapping[str, object]
     created_at: datetime
     created_by: str
+
+
+@dataclass(frozen=True)
+class DeployEvent:
+    """Something that happened to a deployment (see :meth:`Registry.deploy_events`).
+
+    Attributes:
+        kind: ``load-failed``, ``smoke-failed``, ``rollout-started``, ``rollout-step``,
+            ``rollout-promoted``, ``rollout-aborted``, ``rollout-inconclusive``,
+            ``shadow-report`` or ``promote-forced``.
+    """
+
+    id: int
+    model: str
+    alias: str
+    version: int | None
+    kind: str
+    message: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A canary (or shadow) rollout of ``canary`` behind ``model@alias``.
+
+    Attributes:
+        weight: The share of traffic the canary answers (0 to 1); in shadow mode, the
+            share mirrored to it.
+        status: ``running``, ``promoted``, ``aborted`` or ``inconclusive``.
+    """
+
+    id: int
+    model: str
+    alias: str
+    stable: int
+    canary: int
+    weight: float
+    shadow: bool
+    status: str
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ReplicaStats:
+    """What one server replica counted for one version during a rollout (cumulative).
+
+    Attributes:
+        latency_ms: Counts per latency bucket (see ``mlgate.serve.LATENCY_BUCKETS_MS``).
+        disagreements: Shadow mode: requests where the canary's answer differed.
+        compared: Shadow mode: requests answered by both.
+        prediction_gap: Shadow mode: the sum of absolute differences of the answers.
+    """
+
+    rollout_id: int
+    replica: str
+    version: int
+    requests: int
+    errors: int
+    latency_ms: tuple[int, ...]
+    disagreements: int
+    compared: int
+    prediction_gap: float
+    updated_at: datetime

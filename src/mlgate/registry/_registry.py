@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mlgate._errors import AliasConflict, NotFound, RegistryError
+from mlgate.registry._deploy import DeployLog
 from mlgate.registry._engine import (
     check_schema,
     current_revision,
@@ -58,7 +59,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Registry(RunLog, ReportLog):
+class Registry(RunLog, ReportLog, DeployLog):
     """The single source of truth for model versions, aliases and their history.
 
     Thread safety: one instance may be shared by threads (each call takes its own
@@ -294,51 +295,67 @@ class Registry(RunLog, ReportLog):
             NotFound: the model or version does not exist.
             RegistryError: the alias name is malformed or reserved, or no reason given.
         """
-        from sqlalchemy import delete, insert, update
-
         check_alias(alias)
         if not reason.strip():
             raise RegistryError(
                 "an alias move needs a reason (--reason TEXT); it goes into the history"
             )
-        now = _now()
         with self._write() as conn:
-            self._require_model(conn, name)
+            return self._move_alias(conn, name, alias, version, expected, reason, actor, command)
+
+    def _move_alias(
+        self,
+        conn: Connection,
+        name: str,
+        alias: str,
+        version: int | None,
+        expected: int | None,
+        reason: str,
+        actor: str | None,
+        command: str | None,
+    ) -> AliasEvent:
+        """:meth:`set_alias` inside the caller's transaction; on PostgreSQL it also
+        notifies listening servers (delivered when the transaction commits)."""
+        from sqlalchemy import delete, insert, update
+
+        now = _now()
+        self._require_model(conn, name)
+        if version is not None:
+            self._require_version(conn, name, version)
+        where = (AliasRow.model == name, AliasRow.alias == alias)
+        if expected is None:
+            if self._current(conn, name, alias) is not None:
+                raise self._conflict(conn, name, alias, expected)
             if version is not None:
-                self._require_version(conn, name, version)
-            where = (AliasRow.model == name, AliasRow.alias == alias)
-            if expected is None:
-                if self._current(conn, name, alias) is not None:
-                    raise self._conflict(conn, name, alias, expected)
-                if version is not None:
-                    conn.execute(
-                        insert(AliasRow).values(
-                            model=name, alias=alias, version=version, updated_at=now
-                        )
+                conn.execute(
+                    insert(AliasRow).values(
+                        model=name, alias=alias, version=version, updated_at=now
                     )
-            else:
-                statement = (
-                    update(AliasRow)
-                    .where(*where, AliasRow.version == expected)
-                    .values(version=version, updated_at=now)
-                    if version is not None
-                    else delete(AliasRow).where(*where, AliasRow.version == expected)
                 )
-                if conn.execute(statement).rowcount != 1:
-                    raise self._conflict(conn, name, alias, expected)
-            event: dict[str, Any] = dict(
-                model=name,
-                alias=alias,
-                from_version=expected,
-                to_version=version,
-                actor=actor or default_actor(),
-                reason=reason,
-                command=command if command is not None else " ".join(sys.argv),
-                at=now,
+        else:
+            statement = (
+                update(AliasRow)
+                .where(*where, AliasRow.version == expected)
+                .values(version=version, updated_at=now)
+                if version is not None
+                else delete(AliasRow).where(*where, AliasRow.version == expected)
             )
-            event_id = conn.execute(
-                insert(AliasEventRow).values(**event).returning(AliasEventRow.id)
-            ).scalar_one()
+            if conn.execute(statement).rowcount != 1:
+                raise self._conflict(conn, name, alias, expected)
+        event: dict[str, Any] = dict(
+            model=name,
+            alias=alias,
+            from_version=expected,
+            to_version=version,
+            actor=actor or default_actor(),
+            reason=reason,
+            command=command if command is not None else " ".join(sys.argv),
+            at=now,
+        )
+        event_id = conn.execute(
+            insert(AliasEventRow).values(**event).returning(AliasEventRow.id)
+        ).scalar_one()
+        notify(conn, f"{name}@{alias}")
         return AliasEvent(id=int(event_id), **event)
 
     def history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
@@ -461,3 +478,11 @@ def _immediate_writes(engine: Any) -> None:
     def _begin(conn: Any) -> None:
         write = conn.get_execution_options().get("mlgate_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def notify(conn: Connection, payload: str) -> None:
+    """Wake servers that LISTEN on PostgreSQL (a no-op elsewhere, where they poll)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_notify('mlgate', :payload)"), {"payload": payload})

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: The Alembic revision this code reads and writes (the head of migrations/versions).
-SCHEMA_REVISION = "0003_gate_reports"
+SCHEMA_REVISION = "0004_deploy"
 
 _naming = {
     "ix": "ix_%(column_0_label)s",
@@ -166,3 +166,56 @@ class GateReportRow(Base):
     report: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class DeployEventRow(Base):
+    """Something that happened to a deployment: a version that failed to load or to
+    smoke-test, a rollout's start, steps and end, a forced promotion."""
+
+    __tablename__ = "deploy_events"
+    __table_args__ = (Index("ix_deploy_events_model", "model", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(200))
+    alias: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+class RolloutRow(Base):
+    """A canary or shadow rollout of ``canary`` behind ``model@alias``."""
+
+    __tablename__ = "rollouts"
+    __table_args__ = (Index("ix_rollouts_model_alias", "model", "alias", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(200))
+    alias: Mapped[str] = mapped_column(String(100))
+    stable: Mapped[int] = mapped_column(Integer)
+    canary: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[float] = mapped_column(Float)
+    shadow: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ServeStatsRow(Base):
+    """Cumulative counters one server replica reports for one version in a rollout."""
+
+    __tablename__ = "serve_stats"
+
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("rollouts.id"), primary_key=True)
+    replica: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[list[float]] = mapped_column(JSON)
+    disagreements: Mapped[int] = mapped_column(Integer)
+    compared: Mapped[int] = mapped_column(Integer)
+    prediction_gap: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime]

@@ -218,3 +218,65 @@ class RegistryContract(ABC):
         assert reg.gate_reports("churn", 1) == [] and len(reg.gate_reports("churn")) == 2
         with pytest.raises(NotFound, match="no version 9"):
             reg.save_gate_report("churn", 9, report, passed=True, champion=None, actor="ci")
+
+    def test_rollouts_promote_or_abort_in_one_transaction(self) -> None:
+        from mlgate.registry import ReplicaStats
+
+        reg = self.registry()
+        for digest in ("a", "b", "c"):
+            reg.register("churn", artifact_digest=digest * 64, flavor="sklearn")
+        with pytest.raises(RegistryError, match="is not set"):
+            reg.start_rollout("churn", "production", 2, weight=0.1, shadow=False, actor="t")
+        reg.set_alias("churn", "production", 1, expected=None, reason="v1")
+        with pytest.raises(RegistryError, match="already is version 1"):
+            reg.start_rollout("churn", "production", 1, weight=0.1, shadow=False, actor="t")
+        rollout = reg.start_rollout("churn", "production", 2, weight=0.1, shadow=False, actor="t")
+        assert (rollout.stable, rollout.canary, rollout.status) == (1, 2, "running")
+        assert reg.active_rollout("churn", "production") == rollout
+        with pytest.raises(RegistryError, match="still running"):
+            reg.start_rollout("churn", "production", 3, weight=0.1, shadow=False, actor="t")
+        assert reg.set_rollout_weight(rollout.id, 0.5, "t").weight == 0.5
+        with pytest.raises(RegistryError, match="between 0 and 1"):
+            reg.set_rollout_weight(rollout.id, 1.5, "t")
+        stats = ReplicaStats(
+            rollout.id, "host-1", 2, 100, 3, (90, 10), 0, 0, 0.0, rollout.created_at
+        )
+        reg.report_stats([stats])
+        reg.report_stats(
+            [
+                ReplicaStats(
+                    rollout.id, "host-1", 2, 150, 4, (140, 10), 0, 0, 0.0, rollout.created_at
+                )
+            ]
+        )
+        [stored] = reg.rollout_stats(rollout.id)
+        assert (stored.requests, stored.errors, stored.latency_ms) == (150, 4, (140, 10))
+        done = reg.finish_rollout(rollout.id, "promoted", "no harm seen", "t")
+        assert done.status == "promoted" and reg.alias("churn", "production") == 2
+        assert reg.history("churn")[-1].reason.startswith(f"rollout {rollout.id} promoted")
+        with pytest.raises(RegistryError, match="already promoted"):
+            reg.finish_rollout(rollout.id, "aborted", "late", "t")
+        second = reg.start_rollout("churn", "production", 3, weight=0.1, shadow=True, actor="t")
+        reg.set_alias("churn", "production", 1, expected=2, reason="manual rollback")
+        with pytest.raises(AliasConflict):  # the alias moved during the rollout
+            reg.finish_rollout(second.id, "promoted", "too late", "t")
+        assert reg.rollout(second.id).status == "running"
+        aborted = reg.finish_rollout(second.id, "aborted", "errors 20% vs 0%", "t")
+        assert aborted.status == "aborted" and aborted.weight == 0.0
+        assert reg.alias("churn", "production") == 1
+        kinds = [e.kind for e in reg.deploy_events("churn")]
+        assert kinds == [
+            "rollout-started",
+            "rollout-step",
+            "rollout-promoted",
+            "rollout-started",
+            "rollout-aborted",
+        ]
+        with pytest.raises(RegistryError, match="a rollout ends as one of"):
+            reg.finish_rollout(second.id, "paused", "x", "t")
+        with pytest.raises(NotFound, match="no rollout 999"):
+            reg.rollout(999)
+        event_id = reg.record_deploy_event(
+            "churn", "production", 3, "load-failed", "boom", "server"
+        )
+        assert reg.deploy_events("churn", "production")[-1].id == event_id
