@@ -104,3 +104,7 @@ class EvaluationError(MlgateError):
 class ModelError(MlgateError):
     """A model file cannot be loaded (missing, corrupt, wrong flavor, untrusted) or
     rejects its input."""
+
+
+class InputRejected(ModelError):
+    """A model's input lacks what the model needs (a client's mistake, not the model's)."""

@@ -192,24 +192,9 @@ def _load_version(
 
 
 def _materialise(project: Project, ws: Workspace, digest: str, scratch: str, what: str) -> str:
-    """Put the object ``digest`` (a model file) at a fresh path, fetching it from the
-    remote when this machine lacks it."""
-    from mlgate.store import Digest, Pointer, fetch_pointers, open_remote
+    from mlgate.models import materialise_artifact
 
-    d = Digest(digest)
-    if not ws.cache.has(d):
-        remote = project.config.remote_config
-        if remote is None:
-            raise EvaluationError(
-                f"the artifact of {what} ({digest[:12]}) is not in the local cache and no "
-                "remote is configured; run `mlgate pull` on a machine that has it"
-            )
-        pointer = Pointer(path="artifact", kind="file", digest=digest, size=0, files=1)
-        fetch_pointers(ws, open_remote(remote), [pointer])
-    dest = os.path.join(scratch, f"{digest[:16]}")
-    if not os.path.exists(dest):
-        ws.cache.materialise(d, dest, 0o644)
-    return dest
+    return materialise_artifact(ws, project.config.remote_config, digest, scratch, what)
 
 
 def _budgets(

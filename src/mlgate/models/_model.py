@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlgate._errors import ModelError
+from mlgate._errors import InputRejected, ModelError
 from mlgate.evaluate import Predictions
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class LoadedModel:
         if self.columns:
             missing = [c for c in self.columns if c not in frame.columns]
             if missing:
-                raise ModelError(
+                raise InputRejected(
                     f"the input lacks column(s) {', '.join(missing)} that the model needs"
                 )
             frame = frame[list(self.columns)]

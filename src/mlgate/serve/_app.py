@@ -1,0 +1,385 @@
+"""The ASGI app: the Open Inference Protocol (KServe V2), MLflow's /invocations, and
+Prometheus metrics, serving whatever the watcher routes to. It never writes an alias."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+# FastAPI reads the endpoints' annotations at run time, so these are real imports.
+from fastapi import FastAPI, Request, Response
+
+from mlgate._errors import InputRejected, MlgateError
+from mlgate.serve._protocol import (
+    BadInput,
+    Column,
+    answer_vector,
+    parse_mlflow,
+    parse_v2,
+    predictions_json,
+    v2_datatype,
+    v2_outputs,
+)
+from mlgate.serve._state import LATENCY_BUCKETS_MS, Counters, Deployment
+from mlgate.serve._watch import ServeConfig, Watcher
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    import pandas as pd
+
+    from mlgate.evaluate import Predictions
+
+MAX_BODY = 10 * 1024 * 1024
+
+_V2_REQUEST = {
+    "type": "object",
+    "required": ["inputs"],
+    "properties": {
+        "id": {"type": "string"},
+        "inputs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "shape", "datatype", "data"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "shape": {"type": "array", "items": {"type": "integer"}},
+                    "datatype": {"type": "string"},
+                    "data": {"type": "array"},
+                },
+            },
+        },
+    },
+}
+_MLFLOW_REQUEST = {
+    "type": "object",
+    "properties": {
+        "dataframe_split": {"type": "object"},
+        "dataframe_records": {"type": "array"},
+        "instances": {"type": "array"},
+        "inputs": {},
+    },
+}
+_ERROR = {
+    "description": "A client error; `error` says what is wrong",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry()
+        labels = ["model", "version", "endpoint"]
+        self.requests = Counter(
+            "mlgate_requests", "Inference requests", labels, registry=self.registry
+        )
+        self.errors = Counter(
+            "mlgate_errors", "Inference requests that failed", labels, registry=self.registry
+        )
+        self.latency = Histogram(
+            "mlgate_request_seconds",
+            "Inference latency",
+            ["model", "version"],
+            buckets=[b / 1000 for b in LATENCY_BUCKETS_MS],
+            registry=self.registry,
+        )
+
+
+def create_app(
+    config: ServeConfig,
+    *,
+    token: str | None = None,
+    max_body: int = MAX_BODY,
+    start_watcher: Callable[[Counters], Watcher] | None = None,
+) -> FastAPI:
+    """The server for ``config.name@config.alias``.
+
+    Args:
+        token: When set, inference needs ``Authorization: Bearer <token>``.
+        max_body: Larger request bodies get 413.
+        start_watcher: Builds the watcher (tests inject one); by default it opens the
+            registry and the repository's store.
+    """
+    from fastapi.responses import JSONResponse
+    from fastapi.responses import Response as PlainResponse
+
+    counters = Counters()
+    metrics = _Metrics()
+    shadows = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlgate-shadow")
+    holder: dict[str, Watcher] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        watcher = (start_watcher or _default_watcher(config))(counters)
+        holder["w"] = watcher
+        try:
+            yield
+        finally:
+            watcher.stop()
+            shadows.shutdown(wait=False)
+
+    app = FastAPI(
+        title=f"mlgate: {config.name}@{config.alias}",
+        version="2",
+        lifespan=lifespan,
+        openapi_tags=[{"name": "v2", "description": "Open Inference Protocol"}],
+    )
+
+    def error(status: int, message: str, version: int | None = None) -> JSONResponse:
+        headers = {"X-Model-Version": str(version)} if version is not None else {}
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    def current() -> Deployment | None:
+        watcher = holder.get("w")
+        return watcher.routing.stable if watcher is not None else None
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            return error(413, f"the request body is larger than {max_body} bytes")
+        if token is not None and request.url.path.endswith(("/infer", "/invocations")):
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return error(401, "inference needs `Authorization: Bearer <token>`")
+        response: Response = await call_next(request)
+        if "x-model-version" not in response.headers:
+            live = current()
+            if live is not None:
+                response.headers["X-Model-Version"] = str(live.version.version)
+        return response
+
+    async def read_json(request: Request) -> Any:
+        body = await request.body()
+        if len(body) > max_body:
+            raise BadInput(f"the request body is larger than {max_body} bytes", 413)
+        try:
+            return json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadInput(f"the body is not valid JSON: {exc}", 400) from None
+
+    def serve(
+        request: Request,
+        parse: Callable[[Any, list[Column]], pd.DataFrame],
+        body: Any,
+        endpoint: str,
+        pinned: int | None,
+    ) -> tuple[Deployment, Predictions]:
+        watcher = holder["w"]
+        routing = watcher.routing
+        chosen, shadow = routing.choose(request.headers.get("x-request-key"))
+        if pinned is not None:
+            chosen = next(
+                (d for d in (routing.stable, routing.canary) if d and d.version.version == pinned),
+                None,
+            )
+            if chosen is None:
+                raise BadInput(f"version {pinned} of '{config.name}' is not being served", 404)
+            shadow = None
+        if chosen is None:
+            raise BadInput(f"'{config.name}@{config.alias}' has no version ready yet", 503)
+        frame = parse(body, chosen.columns)
+        version = chosen.version.version
+        labels = (config.name, str(version), endpoint)
+        metrics.requests.labels(*labels).inc()
+        started = time.perf_counter()
+        try:
+            pred = chosen.model.predict(frame)
+        except InputRejected as exc:
+            raise BadInput(str(exc)) from None
+        except MlgateError:
+            seconds = time.perf_counter() - started
+            counters.record(version, seconds, error=True)
+            metrics.errors.labels(*labels).inc()
+            raise
+        seconds = time.perf_counter() - started
+        counters.record(version, seconds, error=False)
+        metrics.latency.labels(config.name, str(version)).observe(seconds)
+        if shadow is not None:
+            shadows.submit(_compare, shadow, frame, pred, counters)
+        return chosen, pred
+
+    async def handle(
+        request: Request,
+        parse: Callable[[Any, list[Column]], pd.DataFrame],
+        render: Callable[[Deployment, Predictions, Any], dict[str, Any]],
+        endpoint: str,
+        pinned: int | None = None,
+    ) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            body = await read_json(request)
+            chosen, pred = await run_in_threadpool(serve, request, parse, body, endpoint, pinned)
+        except BadInput as exc:
+            live = current()
+            return error(exc.status, str(exc), live.version.version if live else None)
+        except MlgateError as exc:
+            live = current()
+            return error(500, f"the model failed: {exc}", live.version.version if live else None)
+        version = chosen.version.version
+        return JSONResponse(render(chosen, pred, body), headers={"X-Model-Version": str(version)})
+
+    def check_name(name: str) -> None:
+        if name != config.name:
+            raise BadInput(f"this server serves '{config.name}', not '{name}'", 404)
+
+    def v2_render(d: Deployment, pred: Predictions, body: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "model_name": config.name,
+            "model_version": str(d.version.version),
+            "outputs": v2_outputs(pred),
+        }
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            out["id"] = body["id"]
+        return out
+
+    infer_doc: dict[str, Any] = {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _V2_REQUEST}}},
+        "responses": {"400": _ERROR, "404": _ERROR, "413": _ERROR, "422": _ERROR, "503": _ERROR},
+    }
+
+    @app.post("/v2/models/{name}/infer", tags=["v2"], openapi_extra=infer_doc)
+    async def infer(name: str, request: Request) -> Response:
+        try:
+            check_name(name)
+        except BadInput as exc:
+            return error(exc.status, str(exc))
+        return await handle(request, parse_v2, v2_render, "v2")
+
+    @app.post("/v2/models/{name}/versions/{version}/infer", tags=["v2"], openapi_extra=infer_doc)
+    async def infer_version(name: str, version: str, request: Request) -> Response:
+        try:
+            check_name(name)
+            if not version.isdigit():
+                raise BadInput(f"version must be a number, not {version!r:.40}", 404)
+        except BadInput as exc:
+            return error(exc.status, str(exc))
+        return await handle(request, parse_v2, v2_render, "v2", int(version))
+
+    @app.post(
+        "/invocations",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _MLFLOW_REQUEST}},
+            },
+            "responses": {"400": _ERROR, "413": _ERROR, "422": _ERROR, "503": _ERROR},
+        },
+    )
+    async def invocations(request: Request) -> Response:
+        return await handle(
+            request,
+            parse_mlflow,
+            lambda _d, pred, _b: {"predictions": predictions_json(pred)},
+            "mlflow",
+        )
+
+    @app.get("/v2/health/live", tags=["v2"])
+    def live() -> dict[str, bool]:
+        return {"live": True}
+
+    @app.get("/v2/health/ready", tags=["v2"], responses={"503": _ERROR})
+    def ready() -> Response:
+        if current() is None:
+            return error(503, f"no version of '{config.name}@{config.alias}' is loaded yet")
+        return JSONResponse({"ready": True})
+
+    @app.get("/ping")
+    def ping() -> Response:  # what MLflow's clients and load balancers probe
+        return ready()
+
+    @app.get("/v2/models/{name}/ready", tags=["v2"], responses={"404": _ERROR, "503": _ERROR})
+    def model_ready(name: str) -> Response:
+        if name != config.name:
+            return error(404, f"this server serves '{config.name}', not '{name}'")
+        return ready()
+
+    @app.get("/v2/models/{name}", tags=["v2"], responses={"404": _ERROR, "503": _ERROR})
+    def metadata(name: str) -> Response:
+        if name != config.name:
+            return error(404, f"this server serves '{config.name}', not '{name}'")
+        d = current()
+        if d is None:
+            return error(503, f"no version of '{config.name}@{config.alias}' is loaded yet")
+        signature: dict[str, Any] = dict(d.version.signature or {})
+        output: dict[str, Any] = dict(signature.get("output") or {})
+        outputs = [
+            {
+                "name": "predict",
+                "datatype": "FP64" if output.get("kind") == "regression" else "INT64",
+                "shape": [-1],
+            }
+        ]
+        if output.get("proba"):
+            outputs.append({"name": "predict_proba", "datatype": "FP64", "shape": [-1, -1]})
+        routing = holder["w"].routing
+        versions = [
+            str(x.version.version) for x in (routing.stable, routing.canary) if x is not None
+        ]
+        return JSONResponse(
+            {
+                "name": config.name,
+                "versions": versions,
+                "platform": d.version.flavor,
+                "inputs": [
+                    {"name": c.name, "datatype": v2_datatype(c.dtype), "shape": [-1]}
+                    for c in d.columns
+                ],
+                "outputs": outputs,
+            }
+        )
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return PlainResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _compare(shadow: Deployment, frame: Any, served: Predictions, counters: Counters) -> None:
+    """Shadow mode: the candidate answers too; count how often and how far it differs."""
+    import numpy as np
+
+    started = time.perf_counter()
+    try:
+        pred = shadow.model.predict(frame)
+    except MlgateError:
+        counters.record(shadow.version.version, time.perf_counter() - started, error=True)
+        return
+    counters.record(shadow.version.version, time.perf_counter() - started, error=False)
+    a, b = answer_vector(served), answer_vector(pred)
+    try:
+        gap = np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+        differ = int(np.count_nonzero(gap > 1e-9))
+        total = float(gap.sum())
+    except (TypeError, ValueError):  # string labels
+        differ, total = int(np.count_nonzero(np.asarray(a) != np.asarray(b))), 0.0
+    counters.compare(shadow.version.version, differ, len(a), total)
+
+
+def _default_watcher(config: ServeConfig) -> Callable[[Counters], Watcher]:
+    def start(counters: Counters) -> Watcher:
+        from mlgate.config import load_project
+        from mlgate.registry import Registry
+        from mlgate.store import Workspace
+
+        project = load_project(config.root)
+        registry = Registry(config.registry_url, root=config.root)
+        ws = Workspace.for_project(project)
+        watcher = Watcher(config, registry, ws, project.config.remote_config, counters)
+        watcher.start()
+        return watcher
+
+    return start

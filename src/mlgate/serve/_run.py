@@ -1,0 +1,119 @@
+"""Running the server under uvicorn (one or more worker processes), and the files that
+deploy it: a Dockerfile and a Kubernetes Deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from mlgate.serve._watch import ServeConfig
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+_ENV = "MLGATE_SERVE_CONFIG"
+
+
+def app_from_env() -> FastAPI:
+    """The app factory uvicorn's workers call (the configuration travels in the
+    environment, because each worker is a fresh process)."""
+    from mlgate.serve._app import create_app
+
+    data = json.loads(os.environ[_ENV])
+    token = data.pop("token")
+    max_body = data.pop("max_body")
+    return create_app(ServeConfig(**data), token=token, max_body=max_body)
+
+
+def run_server(
+    config: ServeConfig,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    token: str | None,
+    max_body: int,
+) -> None:
+    """Serve until interrupted."""
+    import uvicorn
+
+    os.environ[_ENV] = json.dumps({**asdict(config), "token": token, "max_body": max_body})
+    uvicorn.run(
+        "mlgate.serve._run:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def dockerfile(name: str, alias: str) -> str:
+    return f"""\
+# Serves {name}@{alias} with mlgate. Build from the repository root:
+#   docker build -t {name}-server -f Dockerfile.mlgate .
+FROM python:3.11-slim
+RUN pip install --no-cache-dir mlgate
+WORKDIR /srv
+# mlgate.yaml names the remote store; the registry comes from MLGATE_REGISTRY.
+COPY mlgate.yaml ./
+ENV MLGATE_REGISTRY=postgresql+psycopg://mlgate@postgres/mlgate
+# Credentials of the S3 store: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (as secrets).
+# MLGATE_SERVE_TOKEN, when set, is required as a bearer token on inference.
+EXPOSE 8080
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/v2/health/ready')"
+CMD ["mlgate", "serve", "{name}", "--alias", "{alias}", "--host", "0.0.0.0", "--port", "8080"]
+"""
+
+
+def kubernetes(name: str, alias: str, replicas: int = 2) -> str:
+    """A Deployment and a Service. Replicas are stateless: each reads ``name@alias`` from
+    the PostgreSQL registry and fetches model files from the S3 store, so scaling out is
+    raising ``replicas``."""
+    import yaml
+
+    app = f"{name}-{alias}".lower()
+
+    def secret(var: str, key: str, optional: bool = False) -> dict[str, object]:
+        ref: dict[str, object] = {"name": "mlgate", "key": key}
+        if optional:
+            ref["optional"] = True
+        return {"name": var, "valueFrom": {"secretKeyRef": ref}}
+
+    probe = {"path": "/v2/health/ready", "port": 8080}
+    container = {
+        "name": "mlgate",
+        "image": f"{name}-server:latest",
+        "args": ["mlgate", "serve", name, "--alias", alias, "--host", "0.0.0.0", "--port", "8080"],
+        "ports": [{"containerPort": 8080}],
+        "env": [
+            secret("MLGATE_REGISTRY", "registry"),
+            secret("AWS_ACCESS_KEY_ID", "aws-access-key-id"),
+            secret("AWS_SECRET_ACCESS_KEY", "aws-secret-access-key"),
+            secret("MLGATE_SERVE_TOKEN", "serve-token", optional=True),
+        ],
+        "readinessProbe": {"httpGet": probe, "periodSeconds": 2},
+        "livenessProbe": {"httpGet": {**probe, "path": "/v2/health/live"}, "periodSeconds": 10},
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": app},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": app}},
+            "template": {"metadata": {"labels": {"app": app}}, "spec": {"containers": [container]}},
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": app},
+        "spec": {"selector": {"app": app}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+    head = f"# mlgate serve {name}@{alias}: stateless replicas behind one Service.\n"
+    return head + yaml.safe_dump_all([deployment, service], sort_keys=False)
