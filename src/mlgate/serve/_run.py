@@ -19,8 +19,16 @@ _ENV = "MLGATE_SERVE_CONFIG"
 def app_from_env() -> FastAPI:
     """The app factory uvicorn's workers call (the configuration travels in the
     environment, because each worker is a fresh process)."""
+    import logging
+
     from mlgate.serve._app import create_app
 
+    logger = logging.getLogger("mlgate")
+    if not logger.handlers:  # what the watcher reports: swaps, failed loads, outages
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s mlgate %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     data = json.loads(os.environ[_ENV])
     token = data.pop("token")
     max_body = data.pop("max_body")

@@ -1,0 +1,160 @@
+"""Request parsing for both protocols, and the errors a client can cause."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlgate.evaluate import Predictions
+from mlgate.serve._protocol import (
+    BadInput,
+    Column,
+    answer_vector,
+    parse_mlflow,
+    parse_v2,
+    predictions_json,
+    v2_outputs,
+)
+
+COLS = [Column("a", "float64"), Column("b", "int64"), Column("c", "object")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1.5, 2, "x"], [2.5, 3, "y"]]}},
+        {"dataframe_split": {"data": [[1.5, 2, "x"], [2.5, 3, "y"]]}},
+        {"dataframe_records": [{"a": 1.5, "b": 2, "c": "x"}, {"a": 2.5, "b": 3, "c": "y"}]},
+        {"instances": [{"a": 1.5, "b": 2, "c": "x"}, {"a": 2.5, "b": 3, "c": "y"}]},
+        {"instances": [[1.5, 2, "x"], [2.5, 3, "y"]]},
+        {"inputs": {"a": [1.5, 2.5], "b": [2, 3], "c": ["x", "y"]}},
+    ],
+)
+def test_every_mlflow_format_gives_the_same_frame(body: dict[str, object]) -> None:
+    frame = parse_mlflow(body, COLS)
+    assert list(frame.columns) == ["a", "b", "c"]
+    assert frame["a"].tolist() == [1.5, 2.5] and frame["b"].tolist() == [2, 3]
+    assert frame["b"].dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([1, 2], "must be a JSON object"),
+        ({}, "must be a JSON object"),
+        ({"rows": []}, "give exactly one of"),
+        ({"instances": [], "inputs": []}, "give exactly one of"),
+        ({"dataframe_split": {"columns": ["a"]}}, "dataframe_split needs"),
+        ({"dataframe_split": {"columns": "a", "data": [[1]]}}, "must be a list of names"),
+        (
+            {"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, 2]]}},
+            "dataframe_split.data[0] must be a list of 3 values",
+        ),
+        ({"dataframe_records": [{"a": 1, "b": 2}]}, "missing input column(s): c"),
+        (
+            {"dataframe_records": [{"a": "x", "b": 2, "c": "y"}]},
+            "column 'a' row 0: expected a number (float64), got str",
+        ),
+        (
+            {"dataframe_records": [{"a": True, "b": 2, "c": "y"}]},
+            "column 'a' row 0: expected a number",
+        ),
+        ({"dataframe_records": [{"a": 1.0, "b": 2.5, "c": "y"}]}, "column 'b': expected integers"),
+        ({"inputs": {"a": [1.0], "b": [1, 2], "c": ["x"]}}, "different lengths"),
+        ({"inputs": {"a": 1}}, "inputs.a must be a list"),
+        ({"instances": []}, "non-empty list of rows"),
+        ({"instances": [[1, 2, "x"], {"a": 1}]}, "not a mix"),
+        ({"inputs": {"a": [], "b": [], "c": []}}, "no rows"),
+    ],
+)
+def test_bad_mlflow_bodies_name_the_field(body: object, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_mlflow(body, COLS)
+    assert message in str(caught.value)
+    assert caught.value.status == 422
+
+
+def test_lists_without_a_signature_cannot_be_named() -> None:
+    with pytest.raises(BadInput, match="needs a model signature"):
+        parse_mlflow({"instances": [[1, 2]]}, [])
+    frame = parse_mlflow({"dataframe_records": [{"x": 1}]}, [])
+    assert frame["x"].tolist() == [1]
+
+
+def test_v2_tensors_per_column_or_as_a_matrix() -> None:
+    per_column = {
+        "inputs": [
+            {"name": "a", "shape": [2], "datatype": "FP64", "data": [1.5, 2.5]},
+            {"name": "b", "shape": [2, 1], "datatype": "INT64", "data": [[2], [3]]},
+            {"name": "c", "shape": [2], "datatype": "BYTES", "data": ["x", "y"]},
+        ]
+    }
+    matrix = {
+        "inputs": [
+            {
+                "name": "input",
+                "shape": [2, 3],
+                "datatype": "FP64",
+                "data": [1.5, 2, "x", 2.5, 3, "y"],
+            }
+        ]
+    }
+    for body in (per_column, matrix):
+        frame = parse_v2(body, COLS)
+        assert frame["a"].tolist() == [1.5, 2.5] and frame["c"].tolist() == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"inputs": []}, "must be {'inputs'"),
+        ({"inputs": ["x"]}, "inputs[0] must be an object"),
+        (
+            {"inputs": [{"name": "", "shape": [1], "datatype": "FP64", "data": [1]}]},
+            "inputs[0].name",
+        ),
+        (
+            {"inputs": [{"name": "a", "shape": [-1], "datatype": "FP64", "data": [1]}]},
+            "inputs[0].shape",
+        ),
+        (
+            {"inputs": [{"name": "a", "shape": [1], "datatype": "FLOAT", "data": [1]}]},
+            "not an Open Inference Protocol type",
+        ),
+        (
+            {"inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": 1}]},
+            "inputs[0].data must be a list",
+        ),
+        (
+            {"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [1]}]},
+            "has 1 values for shape [2]",
+        ),
+        (
+            {"inputs": [{"name": "a", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}]},
+            "has 2 columns; the model takes 3",
+        ),
+        (
+            {"inputs": [{"name": "a", "shape": [1, 1, 1], "datatype": "FP64", "data": [1]}]},
+            "must be [rows] or [rows, columns]",
+        ),
+    ],
+)
+def test_bad_v2_bodies_name_the_field(body: object, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_v2(body, COLS)
+    assert message in str(caught.value)
+
+
+def test_outputs() -> None:
+    pred = Predictions(labels=np.array([0, 1]), proba=np.array([0.2, 0.9]), classes=(0, 1))
+    assert predictions_json(pred) == [0, 1]
+    [main, proba] = v2_outputs(pred)
+    assert main == {"name": "predict", "shape": [2], "datatype": "INT64", "data": [0, 1]}
+    assert proba["data"] == [0.2, 0.9] and proba["datatype"] == "FP64"
+    regression = Predictions(values=np.array([1.5]))
+    assert predictions_json(regression) == [1.5] and v2_outputs(regression)[0]["datatype"] == "FP64"
+    assert answer_vector(regression).tolist() == [1.5]
+    multi = Predictions(labels=np.array(["a"]), proba=np.array([[0.1, 0.9]]), classes=("a", "b"))
+    assert answer_vector(multi).tolist() == [0.9]
+    assert answer_vector(Predictions(labels=np.array(["a"]))).tolist() == ["a"]
+    assert v2_outputs(Predictions(labels=np.array(["a"])))[0]["datatype"] == "BYTES"
