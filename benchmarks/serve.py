@@ -193,7 +193,11 @@ def main() -> None:
         (work / "data.csv").write_bytes((repo / "data.csv").read_bytes())
 
         def start_mlflow(version: int, port: int) -> subprocess.Popen[bytes]:
-            env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow'}/mlflow.db"}
+            env = {
+                **os.environ,
+                "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow'}/mlflow.db",
+                "PATH": f"{mlflow_bin}{os.pathsep}{os.environ['PATH']}",  # it runs `uvicorn`
+            }
             return subprocess.Popen(
                 [
                     mlflow_bin / "mlflow",

@@ -16,8 +16,6 @@ from mlgate.deploy import RolloutPlan, promote, rollback, run_rollout
 from mlgate.registry import Registry
 from tests.serve.conftest import Server, wait_for
 
-pytest_plugins = ["tests.serve.conftest"]
-
 
 class Traffic:
     """Single-row requests in a loop, each with its own request key."""
@@ -137,3 +135,9 @@ def test_rollout_cli_exit_codes(project: Path) -> None:
     assert done.code == 0 and "version 1 -> version 2" in done.out
     done = run_mlgate("rollback", "cancer", cwd=project)
     assert done.code == 0 and "version 2 -> version 1" in done.out
+    history = run_mlgate("history", "cancer", cwd=project).out
+    assert "rollout-inconclusive" in history and "promote-forced (v2): promoted without a passing gate: trust me" in history
+    import json
+
+    kinds = [e["kind"] for e in json.loads(run_mlgate("history", "cancer", "--json", cwd=project).out)]
+    assert kinds.count("alias-move") == 3 and "rollout-started" in kinds

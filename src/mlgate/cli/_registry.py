@@ -163,37 +163,57 @@ def alias_delete_cmd(name: str, alias: str, reason: str) -> None:
 @click.option("--alias", help="Only this alias.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def history_cmd(name: str, alias: str | None, as_json: bool) -> None:
-    """Every alias move of model NAME: when, who, from, to, why and which command."""
+    """Every alias move of model NAME (when, who, from, to, why, which command) and its
+    deployment events: rollouts, failed loads, forced promotions."""
     with open_registry() as registry:
         events = registry.history(name, alias)
+        deploys = registry.deploy_events(name, alias)
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "at": e.at.isoformat(),
-                        "alias": e.alias,
-                        "from": e.from_version,
-                        "to": e.to_version,
-                        "actor": e.actor,
-                        "reason": e.reason,
-                        "command": e.command,
-                    }
-                    for e in events
-                ],
-                indent=2,
-            )
-        )
+        moves = [
+            {
+                "at": e.at.isoformat(),
+                "kind": "alias-move",
+                "alias": e.alias,
+                "from": e.from_version,
+                "to": e.to_version,
+                "actor": e.actor,
+                "reason": e.reason,
+                "command": e.command,
+            }
+            for e in events
+        ]
+        others = [
+            {
+                "at": d.at.isoformat(),
+                "kind": d.kind,
+                "alias": d.alias,
+                "version": d.version,
+                "actor": d.actor,
+                "reason": d.message,
+            }
+            for d in deploys
+        ]
+        click.echo(json.dumps(sorted(moves + others, key=lambda r: str(r["at"])), indent=2))
         return
-    if not events:
+    if not events and not deploys:
         click.echo(f"No alias of '{name}' has moved yet.")
+    lines: list[tuple[object, str]] = []
     for e in events:
         frm = "-" if e.from_version is None else e.from_version
         to = "deleted" if e.to_version is None else e.to_version
-        click.echo(
-            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.alias:<12} {frm} -> {to:<8} {e.actor}: "
-            f"{e.reason}  [{e.command}]"
+        lines.append(
+            (
+                e.at,
+                f"{e.at:%Y-%m-%d %H:%M:%S}  {e.alias:<12} {frm} -> {to:<8} {e.actor}: "
+                f"{e.reason}  [{e.command}]",
+            )
         )
+    for d in deploys:
+        lines.append(
+            (d.at, f"{d.at:%Y-%m-%d %H:%M:%S}  {d.alias:<12} {d.kind} (v{d.version}): {d.message}")
+        )
+    for _, line in sorted(lines, key=lambda item: str(item[0])):
+        click.echo(line)
 
 
 def _read_mapping(path: str | None, what: str) -> dict[str, object]:
