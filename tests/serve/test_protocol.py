@@ -65,6 +65,7 @@ def test_every_mlflow_format_gives_the_same_frame(body: dict[str, object]) -> No
         ({"instances": []}, "non-empty list of rows"),
         ({"instances": [[1, 2, "x"], {"a": 1}]}, "not a mix"),
         ({"inputs": {"a": [], "b": [], "c": []}}, "no rows"),
+        ({"dataframe_records": [{"a": None, "b": 2, "c": "y"}]}, "column 'a' row 0: a value is missing"),
     ],
 )
 def test_bad_mlflow_bodies_name_the_field(body: object, message: str) -> None:

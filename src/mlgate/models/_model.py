@@ -59,7 +59,7 @@ class LoadedModel:
 
 
 def load_model(
-    path: str, flavor: str, *, root: str | None = None, trust: bool = False
+    path: str, flavor: str, *, root: str | None = None, trust: bool = False, arrays: bool = False
 ) -> LoadedModel:
     """Load the model file (or directory) at ``path``.
 
@@ -68,6 +68,8 @@ def load_model(
             from the repository, called with the path) or ``pickle``.
         trust: Required for ``pickle``, and for skops files holding types outside its
             safe list: both can run arbitrary code when loaded.
+        arrays: Hand scikit-learn models arrays in their column order instead of frames
+            (the server does; it silences scikit-learn's warning about missing names).
 
     Raises:
         ModelError: the file is missing, corrupt, of another flavor, or needs trust.
@@ -75,7 +77,7 @@ def load_model(
     if not os.path.exists(path):
         raise ModelError(f"model file '{path}' does not exist; run the pipeline or fix the path")
     if flavor == "sklearn":
-        return _sklearn(path, trust)
+        return _sklearn(path, trust, arrays)
     if flavor == "onnx":
         return _onnx(path)
     if flavor == "pickle":
@@ -88,8 +90,23 @@ def load_model(
     )
 
 
-def _from_estimator(model: Any, flavor: str, trusted: bool) -> LoadedModel:
-    """Wrap anything with scikit-learn's predict / predict_proba interface."""
+def _uses_column_names(model: Any) -> bool:
+    """Whether the estimator selects columns by name (a ColumnTransformer anywhere)."""
+    if type(model).__name__ == "ColumnTransformer":
+        return True
+    steps = getattr(model, "steps", None) or getattr(model, "transformer_list", None) or []
+    return any(_uses_column_names(step) for _, step in steps)
+
+
+def _from_estimator(
+    model: Any, flavor: str, trusted: bool, arrays: bool = False
+) -> LoadedModel:
+    """Wrap anything with scikit-learn's predict / predict_proba interface.
+
+    With ``arrays``, a model fitted on named columns gets a plain array in its column
+    order (the caller guarantees the order): validating a DataFrame's names costs more
+    than a small model's prediction. Models that select columns by name keep frames.
+    """
     if not hasattr(model, "predict"):
         raise ModelError(
             f"the {flavor} file holds a {type(model).__name__}, which has no predict()"
@@ -99,8 +116,10 @@ def _from_estimator(model: Any, flavor: str, trusted: bool) -> LoadedModel:
     names = getattr(model, "feature_names_in_", None)
     columns = tuple(str(c) for c in names) if names is not None else ()
 
+    plain = not columns or (arrays and not _uses_column_names(model))
+
     def predict(frame: pd.DataFrame) -> Predictions:
-        x = frame if columns else frame.to_numpy()
+        x = frame.to_numpy() if plain else frame
         if not is_classifier:
             return Predictions(values=np.asarray(model.predict(x), dtype=np.float64))
         proba = None
@@ -117,7 +136,7 @@ def _from_estimator(model: Any, flavor: str, trusted: bool) -> LoadedModel:
     return LoadedModel(flavor, task, predict, trusted, columns)
 
 
-def _sklearn(path: str, trust: bool) -> LoadedModel:
+def _sklearn(path: str, trust: bool, arrays: bool = False) -> LoadedModel:
     import skops.io as sio
 
     try:
@@ -136,7 +155,7 @@ def _sklearn(path: str, trust: bool) -> LoadedModel:
         model = sio.load(path, trusted=untrusted)
     except Exception as exc:
         raise ModelError(f"cannot load '{path}' with skops: {exc}") from None
-    return _from_estimator(model, "sklearn", bool(untrusted))
+    return _from_estimator(model, "sklearn", bool(untrusted), arrays)
 
 
 def _pickle(path: str, trust: bool) -> LoadedModel:

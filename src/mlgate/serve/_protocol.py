@@ -88,14 +88,16 @@ def _coerce(col: Column, values: Sequence[Any]) -> Any:
         for i, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, int | float):
                 if v is None:
-                    out[i] = np.nan
-                    continue
+                    raise BadInput(
+                        f"column '{col.name}' row {i}: a value is missing; this model needs a "
+                        f"number ({col.dtype})"
+                    )
                 raise BadInput(
                     f"column '{col.name}' row {i}: expected a number ({col.dtype}), got "
                     f"{type(v).__name__} {v!r:.40}"
                 )
             out[i] = v
-        if col.dtype.startswith(("int", "uint")) and np.all(np.isfinite(out)):
+        if col.dtype.startswith(("int", "uint")):
             if np.any(out != np.round(out)):
                 raise BadInput(f"column '{col.name}': expected integers ({col.dtype})")
             return out.astype(np.int64)

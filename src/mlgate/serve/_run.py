@@ -29,10 +29,23 @@ def app_from_env() -> FastAPI:
         handler.setFormatter(logging.Formatter("%(asctime)s mlgate %(levelname)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+    _fast_sklearn()
     data = json.loads(os.environ[_ENV])
     token = data.pop("token")
     max_body = data.pop("max_body")
     return create_app(ServeConfig(**data), token=token, max_body=max_body)
+
+
+def _fast_sklearn() -> None:
+    """The server hands scikit-learn arrays in the model's column order (the request was
+    checked against the signature) and finite values (the body parser refuses NaN), so
+    scikit-learn's per-call re-validation is skipped in this process."""
+    import warnings
+
+    import sklearn
+
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
+    sklearn.set_config(assume_finite=True, skip_parameter_validation=True)
 
 
 def run_server(

@@ -204,7 +204,9 @@ class Watcher:
         path = materialise_artifact(
             self.ws, self.remote, version.artifact_digest, self._scratch, version.ref
         )
-        model = load_model(path, version.flavor, root=self.config.root, trust=self.config.trust)
+        model = load_model(
+            path, version.flavor, root=self.config.root, trust=self.config.trust, arrays=True
+        )
         deployment = Deployment.of(version, model)
         smoke_test(deployment)
         return deployment
