@@ -41,7 +41,7 @@ class LoadedModel:
         Raises:
             ModelError: the model rejects the input (the message says why).
         """
-        if self.columns:
+        if self.columns and tuple(frame.columns) != self.columns:
             missing = [c for c in self.columns if c not in frame.columns]
             if missing:
                 raise InputRejected(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -57,20 +59,74 @@ def run_server(
     token: str | None,
     max_body: int,
 ) -> None:
-    """Serve until interrupted."""
+    """Serve until interrupted.
+
+    One worker serves in this process. Several are forked from it after the heavy
+    imports (FastAPI, pandas, scikit-learn) and share one listening socket, so each
+    starts in a fraction of the time a freshly spawned interpreter would take.
+    """
     import uvicorn
 
     os.environ[_ENV] = json.dumps({**asdict(config), "token": token, "max_body": max_body})
-    uvicorn.run(
-        "mlgate.serve._run:app_from_env",
+    options = dict(
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+    if workers == 1:
+        uvicorn.run("mlgate.serve._run:app_from_env", host=host, port=port, **options)  # type: ignore[arg-type]
+        return
+    _preload()
+    sock = socket.create_server((host, port), backlog=2048, reuse_port=False)
+    sock.set_inheritable(True)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve on the shared socket until told to stop
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            server = uvicorn.Server(uvicorn.Config("mlgate.serve._run:app_from_env", **options))  # type: ignore[arg-type]
+            server.run(sockets=[sock])
+            os._exit(0)
+        children.append(pid)
+    sock.close()
+    _supervise(children)
+
+
+def _preload() -> None:
+    """Import what every worker needs once, before forking."""
+    import importlib
+
+    for module in ("mlgate.serve._app", "mlgate.models._model", "mlgate.registry", "pandas"):
+        importlib.import_module(module)
+    try:
+        importlib.import_module("sklearn.linear_model")
+        importlib.import_module("skops.io")
+    except ImportError:  # pragma: no cover - scikit-learn is a dependency
+        pass
+
+
+def _supervise(children: list[int]) -> None:
+    """Forward SIGTERM/SIGINT to the workers and wait for all of them."""
+
+    def forward(signum: int, _frame: object) -> None:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for pid in children:
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
 
 
 def dockerfile(name: str, alias: str) -> str:
