@@ -3,6 +3,7 @@ Prometheus metrics, serving whatever the watcher routes to. It never writes an a
 
 from __future__ import annotations
 
+import gc
 import hmac
 import json
 import time
@@ -119,6 +120,9 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher = (start_watcher or _default_watcher(config))(counters)
         holder["w"] = watcher
+        # Everything imported and loaded so far lives as long as the server: keep it out
+        # of the cyclic collector, whose full passes over it stalled requests ~150 ms.
+        gc.freeze()
         try:
             yield
         finally:
