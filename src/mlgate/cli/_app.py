@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("mlgate.cli._registry:history_cmd", "Show every alias move of a model."),
     "registry": ("mlgate.cli._registry:registry_group", "Create or migrate the registry."),
     "gate": ("mlgate.cli._gate:gate_cmd", "Judge a candidate model against the gates."),
+    "tune": ("mlgate.cli._tune:tune_group", "Run or inspect the study of a tune stage."),
     "serve": ("mlgate.cli._serve:serve_cmd", "Serve a model alias over HTTP, following it."),
     "rollout": ("mlgate.cli._serve:rollout_cmd", "Canary a version with automatic analysis."),
     "rollback": ("mlgate.cli._serve:rollback_cmd", "Move an alias back to its previous version."),

@@ -26,6 +26,7 @@ from mlgate.config._load import (
     parse_config,
 )
 from mlgate.config._schema import CacheConfig, Config, ExecutorConfig, RemoteConfig, Stage
+from mlgate.config._tune import ParamSpec, TuneConfig
 
 __all__ = [
     "CONFIG_NAME",
@@ -46,7 +47,9 @@ __all__ = [
     "Project",
     "ExecutorConfig",
     "RemoteConfig",
+    "ParamSpec",
     "Stage",
+    "TuneConfig",
     "check_relative_path",
     "ensure_gitignore_entry",
     "find_root",

@@ -357,6 +357,19 @@ def _check_semantics(config: Config, filename: str, lines: dict[_Key, int]) -> N
                 ("stages", name),
                 f"stage name '{name}' may use only letters, digits, '_', '-' and '.'",
             )
+        if bool(stage.cmd) == (stage.tune is not None):
+            raise _fail(
+                filename,
+                lines,
+                ("stages", name),
+                "a stage needs either `cmd` (a command) or `tune` (a study), and not both",
+            )
+        if stage.tune is not None:
+            problem = check_relative_path(stage.tune.output)
+            if problem:
+                raise _fail(filename, lines, ("stages", name, "tune", "output"), problem)
+            if stage.tune.jobs < 1:
+                raise _fail(filename, lines, ("stages", name, "tune", "jobs"), "must be >= 1")
         for field in ("deps", "outs", "metrics"):
             for i, path in enumerate(getattr(stage, field)):
                 problem = check_relative_path(path)

@@ -11,6 +11,7 @@ from typing import Literal
 import msgspec
 
 from mlgate.config._gates import EvaluationConfig, GatesConfig, ModelConfig
+from mlgate.config._tune import TuneConfig
 
 DEFAULT_REGISTRY = "sqlite:///.mlgate/registry.db"
 DEFAULT_CACHE_DIR = ".mlgate/cache"
@@ -67,7 +68,8 @@ class ExecutorConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
 class Stage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """One step of the pipeline (planned and run by `mlgate run`)."""
 
-    cmd: str
+    cmd: str = ""
+    tune: TuneConfig | None = None
     deps: list[str] = msgspec.field(default_factory=list)
     outs: list[str] = msgspec.field(default_factory=list)
     params: list[str | dict[str, list[str]]] = msgspec.field(default_factory=list)
@@ -80,7 +82,17 @@ class Stage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     def produced(self) -> list[str]:
         """Everything the stage writes and mlgate restores: its outputs and metrics files
         (metrics files are not git-ignored: they are meant to be committed)."""
-        return [*self.outs, *self.metrics]
+        extra = [self.tune.output] if self.tune is not None else []
+        return [*self.outs, *extra, *self.metrics]
+
+    @property
+    def command(self) -> str:
+        """What the cache key and lock record hold: the command line, or for a tune
+        stage its canonical study settings (`n_trials`, `timeout` and `jobs` included,
+        since they change the result)."""
+        if self.tune is None:
+            return self.cmd
+        return "mlgate tune " + msgspec.json.encode(self.tune, order="sorted").decode()
 
 
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

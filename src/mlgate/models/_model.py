@@ -98,9 +98,7 @@ def _uses_column_names(model: Any) -> bool:
     return any(_uses_column_names(step) for _, step in steps)
 
 
-def _from_estimator(
-    model: Any, flavor: str, trusted: bool, arrays: bool = False
-) -> LoadedModel:
+def _from_estimator(model: Any, flavor: str, trusted: bool, arrays: bool = False) -> LoadedModel:
     """Wrap anything with scikit-learn's predict / predict_proba interface.
 
     With ``arrays``, a model fitted on named columns gets a plain array in its column

@@ -42,7 +42,7 @@ class Pipeline:
         """
         writers: dict[str, str] = {}
         for name, stage in stages.items():
-            for out in stage.outs:
+            for out in stage.produced:
                 for other_out, writer in writers.items():
                     if _overlap(out, other_out):
                         raise PipelineError(
@@ -51,8 +51,8 @@ class Pipeline:
                             + "; every output must belong to one stage: fix `outs` in mlgate.yaml"
                         )
                 writers[out] = name
-            for dep in stage.deps:
-                for out in stage.outs:
+            for dep in _reads(stage):
+                for out in stage.produced:
                     if _overlap(dep, out):
                         raise PipelineError(
                             f"stage '{name}' lists '{out}' as an output and '{dep}' as a "
@@ -63,7 +63,7 @@ class Pipeline:
         for name, stage in stages.items():
             upstream[name] = frozenset(
                 writer
-                for dep in stage.deps
+                for dep in _reads(stage)
                 for out, writer in writers.items()
                 if writer != name and _overlap(dep, out)
             )
@@ -141,3 +141,11 @@ def _describe_cycle(remaining: Mapping[str, set[str]], stages: Mapping[str, Stag
             break
         path.append(nxt)
     return " -> ".join(f"'{n}'" for n in cycle) + " (each needs an output of the next)"
+
+
+def _reads(stage: Stage) -> list[str]:
+    """What a stage reads: its dependencies and its parameter files (a tune stage's
+    best parameters reach the train stage that lists them in `params`)."""
+    from mlgate.pipeline._params import param_files
+
+    return [*stage.deps, *param_files(stage)]

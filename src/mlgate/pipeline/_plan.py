@@ -12,7 +12,7 @@ from mlgate._errors import PipelineError
 from mlgate.config import Stage
 from mlgate.pipeline._graph import Pipeline
 from mlgate.pipeline._key import stage_key
-from mlgate.pipeline._params import read_params
+from mlgate.pipeline._params import param_files, read_params
 from mlgate.pipeline._records import StageLock, read_cache, read_lock
 from mlgate.store import Digest, Workspace
 
@@ -86,9 +86,11 @@ def stage_inputs(
                 f"`mlgate pull` it, or fix `deps` in mlgate.yaml"
             )
         deps[dep] = digest
+    if upcoming and any(f in upcoming for f in param_files(stage)):
+        raise _Unpredictable(name)
     params = read_params(ws.root, name, stage)
     env = {var: environ.get(var) for var in stage.env}
-    key = stage_key(cmd=stage.cmd, deps=deps, params=params, env=env, outs=stage.produced)
+    key = stage_key(cmd=stage.command, deps=deps, params=params, env=env, outs=stage.produced)
     return StageInputs(deps, params, env, key)
 
 
@@ -162,7 +164,7 @@ def _why(lock: StageLock | None, inputs: StageInputs, stage: Stage) -> str:
     deps, params, env = inputs.deps, inputs.params, inputs.env
     if lock is None:
         return "never run"
-    if lock.cmd != stage.cmd:
+    if lock.cmd != stage.command:
         return "the command changed"
     for path in sorted(set(deps) | set(lock.deps)):
         if path not in lock.deps:

@@ -4,7 +4,9 @@ replaced only after a stage succeeded."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -184,7 +186,7 @@ class Runner:
             StageLock(
                 stage=name,
                 key=key,
-                cmd=stage.cmd,
+                cmd=stage.command,
                 deps=dict(deps),
                 params=dict(params),
                 env=dict(env),
@@ -228,9 +230,12 @@ class Runner:
         if not self.executor.shares_workspace:
             files = [*(d.rstrip("/") for d in stage.deps), *param_files(stage)]
             pointers = tuple(self.ws.put_path(f, cwd=self.ws.root) for f in dict.fromkeys(files))
+        cmd = stage.cmd
+        if stage.tune is not None:  # the coordinator runs as the stage's command
+            cmd = f"{shlex.quote(sys.executable)} -m mlgate tune run {shlex.quote(name)}"
         return StageJob(
             stage=name,
-            cmd=stage.cmd,
+            cmd=cmd,
             wdir=stage.wdir,
             env=env,
             inputs=pointers,

@@ -1,0 +1,51 @@
+"""A tune stage, as `mlgate run` executes it (`mlgate tune run STAGE`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from mlgate._errors import PipelineError
+from mlgate.tune._study import TuneResult, run_study
+
+
+def run_tune_stage(root: str, stage: str, say: Callable[[str], None]) -> TuneResult:
+    """Run the study of ``stage``, write its best parameters to ``tune.output``, and
+    record them in the pipeline's registry run (``MLGATE_RUN_ID``), so they appear in
+    the lineage of the model trained from them.
+
+    Raises:
+        PipelineError: no such tune stage, or every trial failed.
+    """
+    import yaml
+
+    from mlgate._fs import atomic_write
+    from mlgate.config import load_project
+
+    project = load_project(root)
+    spec = project.config.stages.get(stage)
+    if spec is None or spec.tune is None:
+        raise PipelineError(f"'{stage}' is not a tune stage of mlgate.yaml")
+    tune = spec.tune
+    result = run_study(project.root, stage, tune, say=say)
+    doc = {k: v for k, v in sorted(result.best_params.items())}
+    path = os.path.join(project.root, tune.output)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    atomic_write(path, yaml.safe_dump(doc, sort_keys=True).encode())
+    say(
+        f"best: {', '.join(f'{v:.5g}' for v in result.best_values)} with {doc}; "
+        f"{result.complete} complete, {result.pruned} pruned, {result.failed} failed; "
+        f"written to {tune.output}"
+    )
+    if os.environ.get("MLGATE_RUN_ID"):
+        import mlgate
+
+        mlgate.log_params({f"{stage}.best.{k}": v for k, v in doc.items()})
+        values = result.best_values
+        names = (
+            [f"{stage}.best_value"]
+            if len(values) == 1
+            else [f"{stage}.best_value_{i}" for i in range(len(values))]
+        )
+        mlgate.log_metrics(dict(zip(names, values, strict=True)))
+    return result

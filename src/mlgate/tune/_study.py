@@ -1,0 +1,228 @@
+"""The tuning coordinator: one process runs Optuna's ask/tell against a JournalStorage
+file under .mlgate/tune/, and sends each trial to a process of its own. A killed run
+resumes where it stopped: finished trials stay finished, and trials that were running
+are marked failed."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from mlgate._errors import PipelineError
+from mlgate.config import TuneConfig
+from mlgate.tune._space import distributions, pruner, sampler
+from mlgate.tune._trial import Outcome, run_trial
+
+if TYPE_CHECKING:
+    import optuna
+
+Say = Callable[[str], None]
+
+
+def journal_path(root: str, stage: str) -> str:
+    return os.path.join(root, ".mlgate", "tune", f"{stage}.journal")
+
+
+def study_name(stage: str, tune: TuneConfig) -> str:
+    """Changing the space, sampler, seed, direction, pruner or objective starts a new
+    study; the same ones resume it (more trials or time only extend it)."""
+    import blake3
+
+    what = msgspec.structs.replace(tune, n_trials=None, timeout=None, jobs=1)
+    return f"{stage}-{blake3.blake3(msgspec.json.encode(what, order='sorted')).hexdigest()[:12]}"
+
+
+def open_study(root: str, stage: str, tune: TuneConfig, *, create: bool) -> optuna.Study:
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = journal_path(root, stage)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    storage = JournalStorage(JournalFileBackend(path))
+    directions = [tune.direction] if isinstance(tune.direction, str) else list(tune.direction)
+    name = study_name(stage, tune)
+    if not create:
+        return optuna.load_study(study_name=name, storage=storage)
+    return optuna.create_study(
+        storage=storage,
+        study_name=name,
+        sampler=sampler(stage, tune),
+        pruner=pruner(tune),
+        directions=directions,
+        load_if_exists=True,
+    )
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    best_params: dict[str, Any]
+    best_values: tuple[float, ...]
+    complete: int
+    pruned: int
+    failed: int
+
+
+def run_study(root: str, stage: str, tune: TuneConfig, *, say: Say) -> TuneResult:
+    """Run the study until ``n_trials`` trials have finished or ``timeout`` passed.
+
+    Raises:
+        ConfigError: the space, sampler or pruner is invalid.
+        PipelineError: every trial failed (the message gives the first error).
+    """
+    from optuna.trial import TrialState
+
+    if tune.n_trials is None and tune.timeout is None:
+        raise PipelineError(f"stage '{stage}': give tune.n_trials, tune.timeout, or both")
+    dists = distributions(stage, tune)
+    study = open_study(root, stage, tune, create=True)
+    for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study._storage.set_trial_state_values(stale._trial_id, TrialState.FAIL)  # noqa: SLF001
+        say(f"trial {stale.number}: was running when an earlier run stopped; marked failed")
+    finished = len(
+        study.get_trials(
+            deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        )
+    )
+    remaining = (tune.n_trials - finished) if tune.n_trials is not None else None
+    if finished:
+        say(f"resuming study {study.study_name}: {finished} trial(s) already finished")
+    deadline = time.monotonic() + tune.timeout if tune.timeout is not None else None
+    first_error = ""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        reports = manager.Queue()
+        decisions = manager.dict()
+        running: dict[int, optuna.trial.Trial] = {}
+        stop = threading.Event()
+        pump = threading.Thread(
+            target=_prune_loop, args=(reports, decisions, running, stop), daemon=True
+        )
+        pump.start()
+        pool = ProcessPoolExecutor(max(1, tune.jobs), mp_context=context)
+        futures: dict[Future[Outcome], int] = {}
+        try:
+            while True:
+                while (
+                    len(futures) < max(1, tune.jobs)
+                    and (remaining is None or remaining > 0)
+                    and (deadline is None or time.monotonic() < deadline)
+                ):
+                    trial = study.ask(dists)
+                    running[trial.number] = trial
+                    future = pool.submit(
+                        run_trial,
+                        root,
+                        tune.objective,
+                        trial.number,
+                        trial.params,
+                        reports,
+                        decisions,
+                    )
+                    futures[future] = trial.number
+                    if remaining is not None:
+                        remaining -= 1
+                if not futures:
+                    break
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                broken = False
+                for future in done:
+                    number = futures.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        outcome = Outcome(
+                            number, "fail", message="its process died (killed by a signal?)"
+                        )
+                        broken = True
+                    trial = running.pop(number)
+                    first_error = first_error or (
+                        outcome.message if outcome.state == "fail" else ""
+                    )
+                    _tell(study, trial, outcome, say)
+                if broken:  # every process of the pool is gone: fail what ran, start afresh
+                    for future, number in list(futures.items()):
+                        _tell(
+                            study,
+                            running.pop(number),
+                            Outcome(number, "fail", message="its process pool died"),
+                            say,
+                        )
+                        futures.pop(future)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = ProcessPoolExecutor(max(1, tune.jobs), mp_context=context)
+        finally:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            pump.join(timeout=2)
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    count = {
+        s: sum(1 for t in trials if t.state == s) for s in (TrialState.PRUNED, TrialState.FAIL)
+    }
+    if not complete:
+        raise PipelineError(
+            f"stage '{stage}': every trial failed, so there are no best parameters; the first "
+            f"error: {first_error or 'none recorded'}"
+        )
+    if len(study.directions) == 1:
+        best = study.best_trial
+    else:
+        best = study.best_trials[0]
+    return TuneResult(
+        dict(best.params),
+        tuple(best.values),
+        len(complete),
+        count[TrialState.PRUNED],
+        count[TrialState.FAIL],
+    )
+
+
+def _tell(study: optuna.Study, trial: optuna.trial.Trial, outcome: Outcome, say: Say) -> None:
+    from optuna.trial import TrialState
+
+    if outcome.state == "complete":
+        study.tell(trial, list(outcome.values) if len(outcome.values) > 1 else outcome.values[0])
+        shown = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in trial.params.items()
+        )
+        say(f"trial {trial.number}: {', '.join(f'{v:.5g}' for v in outcome.values)}  ({shown})")
+    elif outcome.state == "pruned":
+        study.tell(trial, state=TrialState.PRUNED)
+        say(f"trial {trial.number}: pruned")
+    else:
+        trial.set_user_attr("error", outcome.message)
+        study.tell(trial, state=TrialState.FAIL)
+        say(f"trial {trial.number}: failed: {outcome.message}")
+
+
+def _prune_loop(
+    reports: Any, decisions: Any, running: dict[int, Any], stop: threading.Event
+) -> None:
+    """Hand each intermediate value to the pruner, and its decision back."""
+    import queue
+
+    while not stop.is_set():
+        try:
+            number, step, value = reports.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        except (EOFError, OSError):
+            return
+        trial = running.get(number)
+        prune = False
+        if trial is not None:
+            trial.report(value, step)
+            prune = trial.should_prune()
+        decisions[f"{number}:{step}"] = prune
