@@ -306,3 +306,29 @@ def test_bad_tune_config_in_yaml(cli: Cli, project: Path) -> None:
     assert done.code == 2 and "'nope' is not a tune stage" in done.err
     done = cli("tune", "show", "tune")
     assert done.code == 2 and "has not been tuned yet" in done.err
+
+
+def test_trials_on_a_dask_cluster_feed_training(cli: Cli, project: Path, s3_remote: object, dask_scheduler: str) -> None:
+    from tests.execute.test_dask import remote_block
+
+    (project / "mlgate.yaml").write_text(remote_block(s3_remote) + PIPELINE.replace("n_trials: 8", "n_trials: 6"))  # type: ignore[arg-type]
+    done = cli("run", "--executor", dask_scheduler)
+    assert done.code == 0, done.out + done.err
+    assert f"[tune] trials on the Dask scheduler at {dask_scheduler}" in done.out
+    assert "[tune] trials on Dask are not pruned" in done.out
+    best = yaml.safe_load((project / "best.yaml").read_text())
+    import json
+
+    assert json.loads((project / "metrics.json").read_text())["cv_accuracy"] >= 0.97
+    assert set(best) == {"C", "fit_intercept"}
+
+
+def test_an_unreachable_scheduler_stops_tuning_with_a_clear_error(cli: Cli, project: Path, file_remote: object) -> None:
+    from tests.conftest import free_port
+
+    port = free_port()
+    (project / "mlgate.yaml").write_text(
+        f"remote: {file_remote.url}\nexecutor:\n  dask: tcp://127.0.0.1:{port}\n  connect_timeout: 1\n" + PIPELINE  # type: ignore[attr-defined]
+    )
+    done = cli("tune", "run", "tune")
+    assert done.code == 2 and f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in done.err

@@ -60,7 +60,7 @@ class DaskExecutor:
         self._transfers = threading.Lock()
         self._handlers: dict[str, OnOutput] = {}
         self._topic = _TOPIC + uuid.uuid4().hex
-        self.client = _connect(address, connect_timeout)
+        self.client = connect(address, connect_timeout)
         self.client.subscribe_topic(self._topic, self._on_event)
 
     def _on_event(self, event: tuple[float, dict[str, str]]) -> None:
@@ -93,7 +93,7 @@ class DaskExecutor:
         self.client.close()
 
 
-def _connect(address: str, timeout: float) -> Any:
+def connect(address: str, timeout: float) -> Any:
     from distributed import Client
 
     try:
@@ -145,13 +145,7 @@ def run_on_worker(job: StageJob, remote_config: RemoteConfig, topic: str) -> lis
     def forward(stage: str, line: str) -> None:
         worker.log_event(topic, {"stage": stage, "line": line})
 
-    ws = Workspace(
-        root,
-        cache_dir=os.path.join(base, "cache"),
-        state_dir=os.path.join(scratch, "state"),
-        lock_dir=os.path.join(scratch, "lock"),
-        link="copy",
-    )
+    ws = worker_workspace(root, base, scratch)
     try:
         remote = open_remote(remote_config)
         fetch_pointers(ws, remote, job.inputs)
@@ -163,3 +157,47 @@ def run_on_worker(job: StageJob, remote_config: RemoteConfig, topic: str) -> lis
     finally:
         ws.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def worker_workspace(root: str, base: str, scratch: str) -> Workspace:
+    """A workspace at ``root`` on a worker, on the worker's own object cache."""
+    return Workspace(
+        root,
+        cache_dir=os.path.join(base, "cache"),
+        state_dir=os.path.join(scratch, "state"),
+        lock_dir=os.path.join(scratch, "lock"),
+        link="copy",
+    )
+
+
+def materialise_on_worker(inputs: tuple[Pointer, ...], remote_config: RemoteConfig) -> str:
+    """The inputs, fetched by digest into a directory of this worker that depends only on
+    their digests (so later tasks with the same inputs reuse it); returns its path."""
+    import hashlib
+
+    from distributed import get_worker
+
+    base = os.path.join(get_worker().local_directory, "mlgate")
+    tag = hashlib.sha256("".join(sorted(p.path + p.digest for p in inputs)).encode()).hexdigest()
+    root = os.path.join(base, "inputs", tag[:16])
+    done = os.path.join(root, ".mlgate-complete")
+    if os.path.exists(done):
+        return root
+    os.makedirs(base, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="inputs-", dir=base)
+    ws = worker_workspace(os.path.join(scratch, "work"), base, scratch)
+    try:
+        os.makedirs(ws.root, exist_ok=True)
+        fetch_pointers(ws, open_remote(remote_config), inputs)
+        restore(ws, inputs, force=True)
+        with open(os.path.join(ws.root, ".mlgate-complete"), "w"):
+            pass
+        os.makedirs(os.path.dirname(root), exist_ok=True)
+        try:
+            os.rename(ws.root, root)  # atomic: a half-fetched directory is never used
+        except OSError:
+            pass  # another task of this worker got there first
+    finally:
+        ws.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return root

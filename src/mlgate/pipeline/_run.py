@@ -82,6 +82,11 @@ class Runner:
         if registry is not None and run_id is not None:
             self._run_env = {"MLGATE_RUN_ID": str(run_id), "MLGATE_REGISTRY": registry.url}
         self.executor = executor or LocalExecutor(ws.root, self.environ)
+        # A tune stage's coordinator runs here, next to the study's journal; it sends the
+        # trials to the cluster itself (MLGATE_EXECUTOR names the scheduler).
+        self._local = LocalExecutor(ws.root, self.environ)
+        address = getattr(self.executor, "address", None)
+        self._tune_env = {"MLGATE_EXECUTOR": address} if isinstance(address, str) else {}
         self._store_lock = threading.Lock()
 
     def execute(
@@ -150,7 +155,7 @@ class Runner:
         if cached:  # upstream outputs changed into something a cached run already saw
             again = StagePlan(name, "restore", "", key, deps, params, env)
             return self._restore(again, "its new inputs ran before (run cache)")
-        produced = self.executor.run(job, self.on_output)
+        produced = self._executor(name).run(job, self.on_output)
         with self._store_lock:
             if produced is None:
                 outs = collect_outputs(self.ws, job)
@@ -217,17 +222,23 @@ class Runner:
                 else:
                     os.unlink(path)
 
+    def _executor(self, name: str) -> Executor:
+        return self._local if self.pipeline.stages[name].tune is not None else self.executor
+
     def _job(self, name: str, inputs: StageInputs) -> StageJob:
         """What the executor needs; for one that does not share the workspace, every
         dependency and parameter file goes into the cache so that it can travel."""
         stage = self.pipeline.stages[name]
         env = {k: v for k, v in inputs.env.items() if v is not None}
         pointers: tuple[Pointer, ...] = ()
-        if self.executor.shares_workspace or not self._run_env.get(
-            "MLGATE_REGISTRY", ""
-        ).startswith("sqlite"):  # a remote worker cannot reach this machine's SQLite file
+        executor = self._executor(name)
+        if executor.shares_workspace or not self._run_env.get("MLGATE_REGISTRY", "").startswith(
+            "sqlite"
+        ):  # a remote worker cannot reach this machine's SQLite file
             env |= self._run_env
-        if not self.executor.shares_workspace:
+        if stage.tune is not None:
+            env |= self._tune_env
+        if not executor.shares_workspace:
             files = [*(d.rstrip("/") for d in stage.deps), *param_files(stage)]
             pointers = tuple(self.ws.put_path(f, cwd=self.ws.root) for f in dict.fromkeys(files))
         cmd = stage.cmd

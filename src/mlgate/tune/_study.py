@@ -9,8 +9,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +16,9 @@ import msgspec
 
 from mlgate._errors import PipelineError
 from mlgate.config import TuneConfig
+from mlgate.tune._pools import LocalPool, TrialPool
 from mlgate.tune._space import distributions, pruner, sampler
-from mlgate.tune._trial import Outcome, run_trial
+from mlgate.tune._trial import Outcome
 
 if TYPE_CHECKING:
     import optuna
@@ -72,13 +71,26 @@ class TuneResult:
     failed: int
 
 
-def run_study(root: str, stage: str, tune: TuneConfig, *, say: Say) -> TuneResult:
+def run_study(
+    root: str,
+    stage: str,
+    tune: TuneConfig,
+    *,
+    say: Say,
+    pool_factory: Callable[[Any, Any], TrialPool] | None = None,
+) -> TuneResult:
     """Run the study until ``n_trials`` trials have finished or ``timeout`` passed.
+
+    Args:
+        pool_factory: Builds the trial pool from the pruning queue and answers (default:
+            local processes, ``tune.jobs`` at a time).
 
     Raises:
         ConfigError: the space, sampler or pruner is invalid.
         PipelineError: every trial failed (the message gives the first error).
     """
+    import multiprocessing
+
     from optuna.trial import TrialState
 
     if tune.n_trials is None and tune.timeout is None:
@@ -88,20 +100,15 @@ def run_study(root: str, stage: str, tune: TuneConfig, *, say: Say) -> TuneResul
     for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study._storage.set_trial_state_values(stale._trial_id, TrialState.FAIL)  # noqa: SLF001
         say(f"trial {stale.number}: was running when an earlier run stopped; marked failed")
-    finished = len(
-        study.get_trials(
-            deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-        )
-    )
+    ended = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    finished = len(study.get_trials(deepcopy=False, states=ended))
     remaining = (tune.n_trials - finished) if tune.n_trials is not None else None
     if finished:
         say(f"resuming study {study.study_name}: {finished} trial(s) already finished")
     deadline = time.monotonic() + tune.timeout if tune.timeout is not None else None
     first_error = ""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager:
+    jobs = max(1, tune.jobs)
+    with multiprocessing.get_context("spawn").Manager() as manager:
         reports = manager.Queue()
         decisions = manager.dict()
         running: dict[int, optuna.trial.Trial] = {}
@@ -110,83 +117,50 @@ def run_study(root: str, stage: str, tune: TuneConfig, *, say: Say) -> TuneResul
             target=_prune_loop, args=(reports, decisions, running, stop), daemon=True
         )
         pump.start()
-        pool = ProcessPoolExecutor(max(1, tune.jobs), mp_context=context)
-        futures: dict[Future[Outcome], int] = {}
+        pool = (pool_factory or _local(root, tune.objective, jobs))(reports, decisions)
+        if not pool.prunes and tune.pruner != "none":
+            say("trials on Dask are not pruned: they run to the end")
         try:
             while True:
                 while (
-                    len(futures) < max(1, tune.jobs)
+                    pool.running() < jobs
                     and (remaining is None or remaining > 0)
                     and (deadline is None or time.monotonic() < deadline)
                 ):
                     trial = study.ask(dists)
                     running[trial.number] = trial
-                    future = pool.submit(
-                        run_trial,
-                        root,
-                        tune.objective,
-                        trial.number,
-                        trial.params,
-                        reports,
-                        decisions,
-                    )
-                    futures[future] = trial.number
+                    pool.submit(trial.number, trial.params)
                     if remaining is not None:
                         remaining -= 1
-                if not futures:
+                if not pool.running():
                     break
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                broken = False
-                for future in done:
-                    number = futures.pop(future)
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:
-                        outcome = Outcome(
-                            number, "fail", message="its process died (killed by a signal?)"
-                        )
-                        broken = True
-                    trial = running.pop(number)
-                    first_error = first_error or (
-                        outcome.message if outcome.state == "fail" else ""
-                    )
+                for outcome in pool.wait():
+                    trial = running.pop(outcome.number)
+                    if outcome.state == "fail" and not first_error:
+                        first_error = outcome.message
                     _tell(study, trial, outcome, say)
-                if broken:  # every process of the pool is gone: fail what ran, start afresh
-                    for future, number in list(futures.items()):
-                        _tell(
-                            study,
-                            running.pop(number),
-                            Outcome(number, "fail", message="its process pool died"),
-                            say,
-                        )
-                        futures.pop(future)
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = ProcessPoolExecutor(max(1, tune.jobs), mp_context=context)
         finally:
             stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close()
             pump.join(timeout=2)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    count = {
-        s: sum(1 for t in trials if t.state == s) for s in (TrialState.PRUNED, TrialState.FAIL)
-    }
+    pruned = sum(1 for t in trials if t.state == TrialState.PRUNED)
+    failed = sum(1 for t in trials if t.state == TrialState.FAIL)
     if not complete:
         raise PipelineError(
             f"stage '{stage}': every trial failed, so there are no best parameters; the first "
             f"error: {first_error or 'none recorded'}"
         )
-    if len(study.directions) == 1:
-        best = study.best_trial
-    else:
-        best = study.best_trials[0]
-    return TuneResult(
-        dict(best.params),
-        tuple(best.values),
-        len(complete),
-        count[TrialState.PRUNED],
-        count[TrialState.FAIL],
-    )
+    best = study.best_trial if len(study.directions) == 1 else study.best_trials[0]
+    return TuneResult(dict(best.params), tuple(best.values), len(complete), pruned, failed)
+
+
+def _local(root: str, objective: str, jobs: int) -> Callable[[Any, Any], TrialPool]:
+    def make(reports: Any, decisions: Any) -> TrialPool:
+        return LocalPool(root, objective, jobs, reports, decisions)
+
+    return make
 
 
 def _tell(study: optuna.Study, trial: optuna.trial.Trial, outcome: Outcome, say: Say) -> None:
