@@ -308,10 +308,14 @@ def test_bad_tune_config_in_yaml(cli: Cli, project: Path) -> None:
     assert done.code == 2 and "has not been tuned yet" in done.err
 
 
-def test_trials_on_a_dask_cluster_feed_training(cli: Cli, project: Path, s3_remote: object, dask_scheduler: str) -> None:
+def test_trials_on_a_dask_cluster_feed_training(
+    cli: Cli, project: Path, s3_remote: object, dask_scheduler: str
+) -> None:
     from tests.execute.test_dask import remote_block
 
-    (project / "mlgate.yaml").write_text(remote_block(s3_remote) + PIPELINE.replace("n_trials: 8", "n_trials: 6"))  # type: ignore[arg-type]
+    (project / "mlgate.yaml").write_text(
+        remote_block(s3_remote) + PIPELINE.replace("n_trials: 8", "n_trials: 6")
+    )  # type: ignore[arg-type]
     done = cli("run", "--executor", dask_scheduler)
     assert done.code == 0, done.out + done.err
     assert f"[tune] trials on the Dask scheduler at {dask_scheduler}" in done.out
@@ -323,12 +327,53 @@ def test_trials_on_a_dask_cluster_feed_training(cli: Cli, project: Path, s3_remo
     assert set(best) == {"C", "fit_intercept"}
 
 
-def test_an_unreachable_scheduler_stops_tuning_with_a_clear_error(cli: Cli, project: Path, file_remote: object) -> None:
+def test_an_unreachable_scheduler_stops_tuning_with_a_clear_error(
+    cli: Cli, project: Path, file_remote: object
+) -> None:
     from tests.conftest import free_port
 
     port = free_port()
     (project / "mlgate.yaml").write_text(
-        f"remote: {file_remote.url}\nexecutor:\n  dask: tcp://127.0.0.1:{port}\n  connect_timeout: 1\n" + PIPELINE  # type: ignore[attr-defined]
+        f"remote: {file_remote.url}\nexecutor:\n  dask: tcp://127.0.0.1:{port}\n  connect_timeout: 1\n"
+        + PIPELINE  # type: ignore[attr-defined]
     )
     done = cli("tune", "run", "tune")
-    assert done.code == 2 and f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in done.err
+    assert (
+        done.code == 2 and f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in done.err
+    )
+
+
+def test_a_command_objective_reads_its_parameters_and_writes_its_score(project: Path) -> None:
+    from mlgate.tune import run_study
+
+    cmd = (
+        "python -c \"import json, os; p = json.loads(os.environ['MLGATE_TRIAL_PARAMS']); "
+        "json.dump({'loss': (p['x'] - 2) ** 2}, open(os.environ['MLGATE_TRIAL_METRICS'], 'w'))\""
+    )
+    space = {"x": ParamSpec(float_=[0.0, 5.0])}
+    said: list[str] = []
+    result = run_study(
+        str(project),
+        "c",
+        TuneConfig(
+            cmd=cmd,
+            metric="loss",
+            direction="minimize",
+            space=space,
+            output="o.yaml",
+            n_trials=8,
+            sampler="random",
+            seed=1,
+        ),
+        say=said.append,
+    )
+    assert result.complete == 8 and abs(result.best_params["x"] - 2) < 1.5
+    bad = TuneConfig(cmd="exit 3", space=space, output="o.yaml", n_trials=2)
+    with pytest.raises(PipelineError, match="`exit 3` exited with 3"):
+        run_study(str(project), "bad", bad, say=said.append)
+    silent = TuneConfig(cmd="true", space=space, output="o.yaml", n_trials=1)
+    with pytest.raises(PipelineError, match="wrote no 'score'"):
+        run_study(str(project), "silent", silent, say=said.append)
+    both = TuneConfig(cmd="true", objective="a:b", space=space, output="o.yaml", n_trials=1)
+    with pytest.raises(PipelineError, match="not both"):
+        run_study(str(project), "both", both, say=said.append)

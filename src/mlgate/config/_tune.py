@@ -49,6 +49,10 @@ class TuneConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
             trial (``suggest_*`` return the sampled values; ``report`` and
             ``should_prune`` reach the pruner); it returns the score (a tuple for
             several directions).
+        cmd: Instead of ``objective``: a shell command that reads the trial's parameters
+            from ``MLGATE_TRIAL_PARAMS`` (JSON) or the YAML file ``MLGATE_TRIAL_PARAMS_FILE``
+            and writes ``{metric: score}`` as JSON to ``MLGATE_TRIAL_METRICS``.
+        metric: The key of the score in that file (a list of keys is not supported).
         space: Parameter name -> its range or choices.
         direction: maximize or minimize, or a list of them (multi-objective).
         n_trials: Trials to finish (a resumed study counts the ones already done).
@@ -61,9 +65,11 @@ class TuneConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
         jobs: Trials at once, in separate processes.
     """
 
-    objective: str
     space: dict[str, ParamSpec]
     output: str
+    objective: str | None = None
+    cmd: str | None = None
+    metric: str = "score"
     direction: Direction | list[Direction] = "maximize"
     n_trials: int | None = None
     timeout: float | None = None

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from mlgate.config import RemoteConfig
 from mlgate.store import Pointer
-from mlgate.tune._trial import Outcome, run_trial
+from mlgate.tune._trial import Objective, Outcome, run_trial
 
 
 class TrialPool(Protocol):
@@ -35,7 +35,9 @@ class LocalPool:
 
     prunes = True
 
-    def __init__(self, root: str, objective: str, jobs: int, reports: Any, decisions: Any) -> None:
+    def __init__(
+        self, root: str, objective: Objective, jobs: int, reports: Any, decisions: Any
+    ) -> None:
         self.root, self.objective, self.jobs = root, objective, max(1, jobs)
         self.reports, self.decisions = reports, decisions
         self.context = multiprocessing.get_context("spawn")
@@ -89,7 +91,7 @@ class DaskPool:
         client: Any,
         inputs: tuple[Pointer, ...],
         remote: RemoteConfig,
-        objective: str,
+        objective: Objective,
         jobs: int,
     ) -> None:
         self.client, self.inputs, self.remote, self.objective = client, inputs, remote, objective
@@ -136,7 +138,7 @@ class DaskPool:
 def trial_on_worker(
     inputs: tuple[Pointer, ...],
     remote: RemoteConfig,
-    objective: str,
+    objective: Objective,
     number: int,
     params: dict[str, Any],
 ) -> Outcome:

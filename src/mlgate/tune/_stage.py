@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mlgate._errors import PipelineError
-from mlgate.tune._study import TuneResult, run_study
+from mlgate.tune._study import TuneResult, objective_of, run_study
 
 if TYPE_CHECKING:
     from mlgate.config import Project
@@ -95,6 +95,6 @@ def _dask_pool(
     tune = spec.tune
 
     def make(_reports: Any, _decisions: Any) -> TrialPool:
-        return DaskPool(client, inputs, remote, tune.objective, tune.jobs)
+        return DaskPool(client, inputs, remote, objective_of(tune), tune.jobs)
 
     return make

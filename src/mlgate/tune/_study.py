@@ -18,7 +18,7 @@ from mlgate._errors import PipelineError
 from mlgate.config import TuneConfig
 from mlgate.tune._pools import LocalPool, TrialPool
 from mlgate.tune._space import distributions, pruner, sampler
-from mlgate.tune._trial import Outcome
+from mlgate.tune._trial import Objective, Outcome
 
 if TYPE_CHECKING:
     import optuna
@@ -95,6 +95,10 @@ def run_study(
 
     if tune.n_trials is None and tune.timeout is None:
         raise PipelineError(f"stage '{stage}': give tune.n_trials, tune.timeout, or both")
+    if (tune.objective is None) == (tune.cmd is None):
+        raise PipelineError(
+            f"stage '{stage}': give tune.objective (module:function) or tune.cmd, not both"
+        )
     dists = distributions(stage, tune)
     study = open_study(root, stage, tune, create=True)
     for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -117,7 +121,7 @@ def run_study(
             target=_prune_loop, args=(reports, decisions, running, stop), daemon=True
         )
         pump.start()
-        pool = (pool_factory or _local(root, tune.objective, jobs))(reports, decisions)
+        pool = (pool_factory or _local(root, objective_of(tune), jobs))(reports, decisions)
         if not pool.prunes and tune.pruner != "none":
             say("trials on Dask are not pruned: they run to the end")
         try:
@@ -156,7 +160,11 @@ def run_study(
     return TuneResult(dict(best.params), tuple(best.values), len(complete), pruned, failed)
 
 
-def _local(root: str, objective: str, jobs: int) -> Callable[[Any, Any], TrialPool]:
+def objective_of(tune: TuneConfig) -> Objective:
+    return Objective(tune.objective, tune.cmd, tune.metric)
+
+
+def _local(root: str, objective: Objective, jobs: int) -> Callable[[Any, Any], TrialPool]:
     def make(reports: Any, decisions: Any) -> TrialPool:
         return LocalPool(root, objective, jobs, reports, decisions)
 

@@ -78,14 +78,31 @@ class Outcome:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class Objective:
+    """``module:function`` to call, or a shell ``cmd`` and the ``metric`` it writes."""
+
+    function: str | None = None
+    cmd: str | None = None
+    metric: str = "score"
+
+
 def run_trial(
-    root: str, objective: str, number: int, params: dict[str, Any], reports: Any, decisions: Any
+    root: str,
+    objective: Objective,
+    number: int,
+    params: dict[str, Any],
+    reports: Any,
+    decisions: Any,
 ) -> Outcome:
-    """Call the objective once (in a worker process)."""
+    """Run the objective once (in a worker process)."""
     from mlgate.evaluate._metrics import load_callable
 
+    if objective.cmd is not None:
+        return _run_command(root, objective, number, params)
+    assert objective.function is not None
     try:
-        func = load_callable(objective, root, "objective")
+        func = load_callable(objective.function, root, "objective")
     except Exception as exc:
         return Outcome(number, "fail", message=str(exc))
     trial = TrialProxy(
@@ -105,3 +122,62 @@ def run_trial(
     if any(math.isnan(v) for v in floats):
         return Outcome(number, "fail", message="the objective returned NaN")
     return Outcome(number, "complete", floats)
+
+
+def _run_command(root: str, objective: Objective, number: int, params: dict[str, Any]) -> Outcome:
+    import json
+    import os
+    import signal
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    assert objective.cmd is not None
+    with tempfile.TemporaryDirectory(prefix=f"mlgate-trial-{number}-") as tmp:
+        params_file = os.path.join(tmp, "params.yaml")
+        metrics_file = os.path.join(tmp, "metrics.json")
+        with open(params_file, "w") as fh:
+            yaml.safe_dump(params, fh)
+        env = {
+            **os.environ,
+            "MLGATE_TRIAL_NUMBER": str(number),
+            "MLGATE_TRIAL_PARAMS": json.dumps(params),
+            "MLGATE_TRIAL_PARAMS_FILE": params_file,
+            "MLGATE_TRIAL_METRICS": metrics_file,
+        }
+        done = subprocess.run(
+            objective.cmd,
+            shell=True,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode < 0:
+            name = signal.Signals(-done.returncode).name
+            return Outcome(number, "fail", message=f"`{objective.cmd}` was killed by {name}")
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [""]
+            return Outcome(
+                number,
+                "fail",
+                message=f"`{objective.cmd}` exited with {done.returncode}: {tail[0]}",
+            )
+        try:
+            with open(metrics_file) as fh:
+                value = json.load(fh)[objective.metric]
+        except (OSError, ValueError, KeyError, TypeError):
+            return Outcome(
+                number,
+                "fail",
+                message=f"`{objective.cmd}` wrote no '{objective.metric}' to $MLGATE_TRIAL_METRICS",
+            )
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        return Outcome(number, "fail", message=f"'{objective.metric}' is {value!r}, not a number")
+    if math.isnan(score):
+        return Outcome(number, "fail", message="the objective returned NaN")
+    return Outcome(number, "complete", (score,))
