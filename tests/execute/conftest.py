@@ -26,7 +26,7 @@ def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: no clash with another cluster
         local_directory=str(scratch),
         env=AWS,
     ) as cluster:
