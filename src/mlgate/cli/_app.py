@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollout": ("mlgate.cli._serve:rollout_cmd", "Canary a version with automatic analysis."),
     "rollback": ("mlgate.cli._serve:rollback_cmd", "Move an alias back to its previous version."),
     "promote": ("mlgate.cli._serve:promote_cmd", "Point an alias at a version that passed."),
+    "ci": ("mlgate.cli._ci:ci_group", "Pull, run, register, gate, report (and --deploy)."),
     "demo": ("mlgate.cli._demo:demo_cmd", "Run the bundled example end to end."),
 }
 

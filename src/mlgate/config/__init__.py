@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mlgate.config._gates import (
     DataChecks,
+    DeployConfig,
     DriftCheck,
     EvaluationConfig,
     GatesConfig,
@@ -34,6 +35,7 @@ __all__ = [
     "STATE_DIR",
     "CacheConfig",
     "DataChecks",
+    "DeployConfig",
     "DriftCheck",
     "EvaluationConfig",
     "GatesConfig",

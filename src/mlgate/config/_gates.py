@@ -151,3 +151,21 @@ class GatesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     latency: LatencyGate | None = None
     size: SizeGate | None = None
     data: DataChecks | None = None
+
+
+class DeployConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """What `mlgate ci --deploy` does with a candidate that passed its gates.
+
+    Attributes:
+        alias: The alias to deploy to (default: the model's champion alias).
+        steps: Canary weights in percent; empty promotes directly.
+        step_seconds: How long each canary step is observed.
+        min_requests: Canary requests each step needs (fewer is inconclusive).
+        p99_ms: The canary's p99 latency budget.
+    """
+
+    alias: str | None = None
+    steps: list[int] = msgspec.field(default_factory=list)
+    step_seconds: float = 60.0
+    min_requests: int = 200
+    p99_ms: float | None = None

@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-from mlgate.config._gates import EvaluationConfig, GatesConfig, ModelConfig
+from mlgate.config._gates import DeployConfig, EvaluationConfig, GatesConfig, ModelConfig
 from mlgate.config._tune import TuneConfig
 
 DEFAULT_REGISTRY = "sqlite:///.mlgate/registry.db"
@@ -107,6 +107,7 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     model: ModelConfig | None = None
     evaluation: EvaluationConfig | None = None
     gates: GatesConfig = msgspec.field(default_factory=GatesConfig)
+    deploy: DeployConfig = msgspec.field(default_factory=DeployConfig)
 
     @property
     def remote_config(self) -> RemoteConfig | None:

@@ -1,0 +1,250 @@
+"""`mlgate ci`: one command from a commit to a verdict (and, with --deploy, to
+production), and `mlgate ci init` for GitHub Actions and GitLab CI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+from mlgate.config import Project, load_project
+
+if TYPE_CHECKING:
+    from mlgate.evaluate import GateReport
+    from mlgate.registry import ModelVersion, Registry
+
+
+@contextmanager
+def _step(title: str) -> Iterator[None]:
+    """A collapsible group in GitHub Actions' log, a heading elsewhere."""
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    click.echo(f"::group::{title}" if github else f"== {title}")
+    try:
+        yield
+    finally:
+        if github:
+            click.echo("::endgroup::")
+
+
+@click.group("ci", invoke_without_command=True)
+@click.option("--deploy", is_flag=True, help="After the gates pass, roll out to the alias.")
+@click.option("--out", "out_dir", default=".", show_default=True, help="Where the reports go.")
+@click.option("-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.pass_context
+def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int) -> None:
+    """Pull, run the pipeline (restoring what is cached), register the candidate, gate
+    it against the champion, and report: mlgate-report.md, junit.xml, and the job
+    summary on GitHub Actions. Exit 0 passed, 1 a gate failed, 2 an error."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from mlgate._errors import ConfigError, GateFailed
+
+    project = load_project()
+    if project.config.model is None:
+        raise ConfigError(
+            "`mlgate ci` needs `model:` and `evaluation:` in mlgate.yaml: they name the "
+            "candidate and how it is judged"
+        )
+    if project.config.remote_config is not None:
+        with _step("pull data and the run cache"):
+            _pull(project, jobs)
+    with _step("run the pipeline"):
+        from mlgate.cli._pipeline import run_cmd
+
+        ctx.invoke(
+            run_cmd,
+            stages=(),
+            jobs=jobs,
+            dry=False,
+            force=False,
+            keep_going=False,
+            downstream=False,
+            executor_spec=None,
+        )
+    with _step("register the candidate"):
+        version = _register(ctx, project)
+    with _step("gate the candidate"):
+        report = _gate(project, version.ref, out_dir)
+    if not report.passed:
+        raise GateFailed(f"{version.ref} failed {len(report.failed)} gate(s); see mlgate-report.md")
+    if deploy:
+        with _step("deploy"):
+            _deploy(project, version.version)
+
+
+def _pull(project: Project, jobs: int) -> None:
+    from mlgate.pipeline._share import pull_run_cache
+    from mlgate.store import Workspace, open_remote, pull
+
+    remote = open_remote(project.config.remote_config)
+    with Workspace.for_project(project) as ws:
+        entries = pull_run_cache(ws, remote, jobs=jobs * 8)
+        fetched, restored = pull(ws, remote, jobs=jobs * 8)
+    click.echo(
+        f"run cache: {entries.entries} new entr(ies); data: {fetched.transferred} object(s) "
+        f"fetched, {len(restored)} path(s) checked out"
+    )
+
+
+def _register(ctx: click.Context, project: Project) -> ModelVersion:
+    from mlgate.cli._registry import open_registry, register_cmd
+    from mlgate.store import hash_file
+
+    model = project.config.model
+    assert model is not None
+    path = os.path.join(project.root, model.path)
+    if not os.path.isfile(path):
+        from mlgate._errors import PipelineError
+
+        raise PipelineError(
+            f"the pipeline did not produce the model '{model.path}' that `model.path` names; "
+            "fix the stage's outs or model.path"
+        )
+    digest = hash_file(path)
+    with open_registry() as registry:
+        known = [v for v in _versions(registry, model.name) if v.artifact_digest == digest]
+    if known:
+        click.echo(f"unchanged: {known[-1].ref} is this model (nothing to register)")
+        return known[-1]
+    ctx.invoke(
+        register_cmd,
+        name=model.name,
+        path=path,
+        flavor=model.flavor,
+        run_id=None,
+        params_file=None,
+        metrics_file=None,
+        example_file=None,
+    )
+    with open_registry() as registry:
+        return _versions(registry, model.name)[-1]
+
+
+def _versions(registry: Registry, name: str) -> list[ModelVersion]:
+    from mlgate._errors import NotFound
+
+    try:
+        return registry.versions(name)
+    except NotFound:
+        return []
+
+
+def _gate(project: Project, ref: str, out_dir: str) -> GateReport:
+    """The candidate's gate report: the stored one when nothing it depends on changed
+    (same version, same champion), else a fresh one."""
+    from mlgate._fs import atomic_write
+    from mlgate.cli._judge import judge, write_report
+    from mlgate.evaluate import GateReport, to_junit, to_markdown
+    from mlgate.registry import Registry, default_actor
+    from mlgate.store import Workspace
+
+    model = project.config.model
+    assert model is not None
+    name, _, number = ref.partition("@")
+    with (
+        Workspace.for_project(project) as ws,
+        Registry(project.config.registry, root=project.root, create=True) as registry,
+    ):
+        champion = registry.alias(name, model.champion)
+        champion_ref = (
+            f"{name}@{champion}" if champion is not None and str(champion) != number else None
+        )
+        stored = registry.gate_reports(name, int(number))
+        if stored and stored[0].champion == champion_ref:
+            report = GateReport.from_dict(dict(stored[0].report))
+            click.echo(
+                f"re-using the gate report stored with {ref} (nothing it depends on changed)"
+            )
+            os.makedirs(out_dir, exist_ok=True)
+            atomic_write(os.path.join(out_dir, "junit.xml"), to_junit(report).encode())
+            markdown = to_markdown(report)
+        else:
+            judged = judge(project, ws, registry, ref, None)
+            report = judged.report
+            registry.save_gate_report(
+                name,
+                int(number),
+                report.to_dict(),
+                passed=report.passed,
+                champion=report.champion,
+                actor=default_actor(),
+            )
+            write_report(os.path.join(out_dir, "gate-report"), judged)
+            atomic_write(
+                os.path.join(out_dir, "junit.xml"), to_junit(report, judged.seconds).encode()
+            )
+            markdown = to_markdown(report, "gate-report/comparisons.png")
+    for r in report.results:
+        click.echo(f"{r.status:<5} {r.gate:<32} {r.message}")
+    atomic_write(os.path.join(out_dir, "mlgate-report.md"), markdown.encode())
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+    click.echo(f"report: {os.path.join(out_dir, 'mlgate-report.md')} and junit.xml")
+    return report
+
+
+def _deploy(project: Project, version: int) -> None:
+    from mlgate._errors import GateFailed
+    from mlgate.cli._registry import open_registry
+    from mlgate.deploy import RolloutPlan, promote, run_rollout
+    from mlgate.registry import default_actor
+
+    model = project.config.model
+    assert model is not None
+    settings = project.config.deploy
+    alias = settings.alias or model.champion
+    with open_registry() as registry:
+        current = registry.alias(model.name, alias)
+        if current == version:
+            click.echo(f"{model.name}@{alias} already is version {version}")
+            return
+        if current is None or not settings.steps:
+            event = promote(
+                registry,
+                model.name,
+                version,
+                alias,
+                force=False,
+                reason=None,
+                actor=default_actor(),
+            )
+            click.echo(f"{model.name}@{alias}: {event.from_version} -> {event.to_version}")
+            return
+        steps = sorted(set(settings.steps) | {100})
+        plan = RolloutPlan(
+            tuple(steps), settings.step_seconds, settings.min_requests, settings.p99_ms
+        )
+        done = run_rollout(
+            registry, model.name, version, alias, plan, actor=default_actor(), say=click.echo
+        )
+    if done.status != "promoted":
+        raise GateFailed(
+            f"the rollout of {model.name}@{version} ended {done.status}: {done.reason}"
+        )
+
+
+@ci_group.command("init")
+@click.argument("platform", type=click.Choice(["github", "gitlab"]))
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow file.")
+def ci_init_cmd(platform: str, force: bool) -> None:
+    """Write a ready CI workflow: a pull-request job that gates and comments, and a
+    main-branch job that deploys."""
+    from mlgate._errors import PathError
+    from mlgate._fs import atomic_write
+
+    project = load_project()
+    rel = ".github/workflows/mlgate.yml" if platform == "github" else ".gitlab-ci.yml"
+    path = os.path.join(project.root, rel)
+    if os.path.exists(path) and not force:
+        raise PathError(f"{rel} exists; pass --force to overwrite it")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    from importlib.resources import files
+
+    template = files("mlgate.cli").joinpath("templates", f"{platform}.yml").read_bytes()
+    atomic_write(path, template)
+    click.echo(f"wrote {rel}")
