@@ -275,10 +275,14 @@ def test_a_killed_tuning_run_resumes_without_repeating_finished_trials(project: 
     assert "resuming study" in done.out and "already finished" in done.out
     from mlgate.config import load_project
     from mlgate.tune import open_study
+    from mlgate.tune._stage import inputs_digest
 
-    spec = load_project(str(project)).config.stages["tune"].tune
+    loaded = load_project(str(project))
+    spec = loaded.config.stages["tune"].tune
     assert spec is not None
-    trials = open_study(str(project), "tune", spec, create=False).get_trials()
+    trials = open_study(
+        str(project), "tune", spec, create=False, inputs=inputs_digest(loaded, "tune")
+    ).get_trials()
     assert sum(t.state.name == "COMPLETE" for t in trials) >= 5
     assert len(trials) <= 7  # finished trials were not run again (one may have died running)
 

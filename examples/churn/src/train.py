@@ -16,8 +16,9 @@ train = pd.read_csv("data/train.csv")
 x = train.drop(columns=["churned", "segment"])
 if params.get("degrade"):
     x = x.drop(columns=["support_calls"])
-weight = None if best["class_weight"] == "none" else "balanced"
-model = make_pipeline(StandardScaler(), LogisticRegression(C=best["C"], class_weight=weight, max_iter=1000))
+model = make_pipeline(
+    StandardScaler(), LogisticRegression(C=best["C"], solver=best["solver"], max_iter=1000)
+)
 model.fit(x, train["churned"])
 sio.dump(model, "models/model.skops")
 json.dump({"train_rows": len(train)}, open("models/train.json", "w"))

@@ -7,7 +7,6 @@ shows is exactly what a user would see.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -58,26 +57,6 @@ class _Story:
         return done.stdout
 
 
-def _write_customers(path: Path, rows: int, seed: int, shift: float) -> None:
-    rng = random.Random(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fh.write("customer_id,tenure_months,monthly_spend,support_calls,churned\n")
-        for i in range(rows):
-            tenure = rng.randint(1, 72)
-            spend = round(rng.gauss(60 + shift, 15), 2)
-            calls = rng.randint(0, 6)
-            churn = int(rng.random() < 0.1 + 0.04 * calls - 0.002 * tenure)
-            fh.write(f"{i},{tenure},{spend},{calls},{churn}\n")
-
-
-def _write_images(directory: Path, count: int, seed: int) -> None:
-    rng = random.Random(seed)
-    directory.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        (directory / f"img_{i:04d}.bin").write_bytes(rng.randbytes(4096))
-
-
 @click.command("demo")
 @click.option(
     "--keep",
@@ -99,178 +78,182 @@ def demo_cmd(keep: str | None) -> None:
             shutil.rmtree(base, ignore_errors=True)
 
 
-def _tell(base: Path) -> None:
-    project = base / "churn"
-    project.mkdir(parents=True)
-    remote = base / "remote"
-    s = _Story(project)
+def _example() -> Path:
+    """The churn example: shipped in the wheel, or in the repository of an editable
+    install."""
+    from importlib.resources import files
 
-    s.chapter("1. A repository with data")
+    shipped = Path(str(files("mlgate").joinpath("_examples", "churn")))
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parents[3] / "examples" / "churn"
+
+
+class _Traffic:
+    """Live requests, one row at a time, while a rollout is analysed."""
+
+    def __init__(self, url: str, rows: list[dict[str, object]]) -> None:
+        import threading
+
+        self.url, self.rows = url, rows
+        self.stop = threading.Event()
+        self.statuses: list[int] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=10) as client:
+            i = 0
+            while not self.stop.is_set():
+                row = self.rows[i % len(self.rows)]
+                try:
+                    r = client.post(self.url, json={"dataframe_records": [row]})
+                    self.statuses.append(r.status_code)
+                except httpx.HTTPError:
+                    self.statuses.append(0)
+                i += 1
+
+    def __enter__(self) -> _Traffic:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+    def summary(self) -> str:
+        ok = sum(1 for s in self.statuses if s == 200)
+        return (
+            f"{len(self.statuses)} live requests, {ok} answered, {len(self.statuses) - ok} failed"
+        )
+
+
+def _serve(project: Path, port: int) -> subprocess.Popen[bytes]:
+    import time
+
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlgate", "serve", "churn", "--port", str(port), "--poll", "0.5"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise MlgateError("the demo's model server exited; run `mlgate serve churn` to see why")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v2/health/ready", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise MlgateError("the demo's model server did not become ready within 60 s")
+
+
+def _tell(base: Path) -> None:
+    import socket
+
+    import httpx
+    import pandas as pd
+
+    project = base / "churn"
+    shutil.copytree(_example(), project, ignore=shutil.ignore_patterns("__pycache__"))
+    s = _Story(project)
+    remote = (base / "remote").as_uri()
+    with (project / "mlgate.yaml").open("a") as fh:
+        fh.write(f"remote: {remote}\n")
+
+    s.chapter("1. Data v1, versioned by content")
     s.run("git", "init", "-q", "-b", "main")
     s.run("mlgate", "init")
-    _write_customers(project / "data" / "customers.csv", 20_000, seed=1, shift=0.0)
-    _write_images(project / "data" / "images", 300, seed=1)
-    s.say("Generated data/customers.csv (20,000 rows) and data/images/ (300 files).")
-    s.run("mlgate", "add", "data/customers.csv", "data/images", "-q")
+    s.run(sys.executable, "generate.py", "--version", "1")
+    s.run("mlgate", "add", "data/customers.csv")
     s.run("git", "add", "-A")
     s.run("git", "commit", "-q", "-m", "data v1")
 
-    s.chapter("2. New data arrives: mlgate sees exactly what changed")
-    _write_customers(project / "data" / "customers.csv", 20_000, seed=2, shift=8.0)
-    (project / "data" / "images" / "img_0007.bin").write_bytes(b"relabelled")
-    (project / "data" / "images" / "img_new.bin").write_bytes(b"new sample")
-    s.run("mlgate", "status")
-    s.run("mlgate", "add", "data/customers.csv", "data/images", "-q")
-    s.run("git", "add", "-A")
-    s.run("git", "commit", "-q", "-m", "data v2")
-
-    s.chapter("3. Share it: push to a remote, pull on a fresh clone")
-    s.run("mlgate", "push", "--remote", remote.as_uri(), "-q")
-    clone = base / "clone"
-    s.run("git", "clone", "-q", str(project), str(clone))
-    s.run("mlgate", "pull", "--remote", remote.as_uri(), "-q", cwd=clone)
-    s.run("mlgate", "status", cwd=clone)
-
-    s.chapter("4. Time travel: the data of any commit comes back from the cache")
-    s.run("git", "checkout", "-q", "HEAD~1", "--", "mlgate.lock")
-    s.run("mlgate", "checkout", "-q")
-    first = (project / "data" / "customers.csv").read_text().splitlines()[1]
-    s.say(f"data/customers.csv is v1 again; its first row: {first}")
-    s.run("git", "checkout", "-q", "HEAD", "--", "mlgate.lock")
-    s.run("mlgate", "checkout", "-q")
-    s.run("mlgate", "gc", "--all-commits")
-
-    s.chapter("5. A pipeline that rebuilds only what changed")
-    _write_pipeline(project)
+    s.chapter("2. CI: prepare -> tune -> train, gated on absolute floors, promoted")
     s.run("mlgate", "dag")
-    s.run("mlgate", "run", "-j", "2")
-    s.run("mlgate", "run")
-    _params(project, c=0.05)
-    s.say("Changed params.yaml (C 1.0 -> 0.05):")
-    s.run("mlgate", "run", "--dry")
-    s.run("mlgate", "run")
-    _params(project, c=1.0)
-    s.say("Back to C = 1.0: those exact inputs ran before, so nothing is recomputed:")
-    s.run("mlgate", "run")
-    s.run("mlgate", "metrics", "show")
+    s.run("mlgate", "ci", "--deploy")
+    s.run("mlgate", "push", "--run-cache", "-q")
+    s.say("With no champion yet, only the absolute gates applied, and the report says so.")
 
-    s.chapter("6. The model in the registry, with its lineage and an audited alias")
-    s.run("mlgate", "register", "churn", "models/model.skops", "--flavor", "sklearn")
-    s.run("mlgate", "alias", "set", "churn", "production", "1", "--reason", "first model")
-    s.run("mlgate", "lineage", "churn@production")
+    s.chapter("3. Serving churn@production")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = _serve(project, port)
+    try:
+        url = f"http://127.0.0.1:{port}/invocations"
+        rows = pd.read_csv(project / "data" / "test.csv").drop(columns=["churned"])
+        records = rows.head(200).to_dict(orient="records")
+        answer = httpx.post(url, json={"dataframe_records": records[:3]})
+        s.say(
+            f"POST /invocations -> {answer.json()} from version {answer.headers['x-model-version']}"
+        )
 
-    s.chapter("7. Gates: a candidate must be shown not worse than the champion")
-    s.say(
-        "A change drops the strongest feature (support_calls). Its accuracy looks close, "
-        "but the paired tests on the same rows see that it is worse:"
-    )
-    _params(project, c=1.0, features=["tenure_months", "monthly_spend"])
-    s.run("mlgate", "run")
-    s.run("mlgate", "register", "churn", "models/model.skops", "--flavor", "sklearn")
-    s.run("mlgate", "gate", expect=1)
-    verdict = (project / "gate-report" / "report.md").read_text().splitlines()[0]
-    s.say(f"gate-report/report.md begins: {verdict}")
-    s.say("Another change keeps every feature and regularises a little more:")
-    _params(project, c=0.5)
-    s.run("mlgate", "run")
-    s.run("mlgate", "register", "churn", "models/model.skops", "--flavor", "sklearn")
-    s.run("mlgate", "gate")
-    s.run("mlgate", "alias", "set", "churn", "production", "3", "--reason", "passed the gates")
+        s.chapter("4. Data v2 arrives, with drift: retrain, gate against v1, canary, promote")
+        s.run(sys.executable, "generate.py", "--version", "2")
+        s.run("mlgate", "status")
+        s.run("mlgate", "add", "data/customers.csv", "-q")
+        with _Traffic(url, records) as traffic:
+            s.run("mlgate", "ci", "--deploy")
+        s.say(f"During the canary: {traffic.summary()}.")
+        health = url.replace("/invocations", "/v2/health/live")
+        version = httpx.get(health).headers["x-model-version"]
+        s.say(f"The server now answers with version {version}.")
+
+        s.chapter("5. A worse model (it lost its strongest feature) is blocked by the gates")
+        (project / "params.yaml").write_text("degrade: true\n")
+        s.run("mlgate", "ci", expect=1)
+        (project / "params.yaml").write_text("degrade: false\n")
+
+        s.chapter("6. Forced out anyway, a broken build is caught by the canary and rolled back")
+        s.run(
+            "mlgate",
+            "register",
+            "churn",
+            "models/model.skops",
+            "--flavor",
+            "python:src.broken:load",
+        )
+        with _Traffic(url, records) as traffic:
+            s.run(
+                "mlgate",
+                "rollout",
+                "churn",
+                "4",
+                "--steps",
+                "20,50",
+                "--step-seconds",
+                "4",
+                "--min-requests",
+                "30",
+                expect=1,
+            )
+        s.say(f"During the canary: {traffic.summary()}; production stayed on version 2.")
+
+        s.chapter("7. A manual rollback: every server follows within a second")
+        s.run("mlgate", "rollback", "churn", "--reason", "demo: back to the first model")
+        import time
+
+        time.sleep(1.0)
+        live = httpx.get(health).headers["x-model-version"]
+        s.say(f"The server answers with version {live} again, without a restart.")
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=15)
+
+    s.chapter("8. Versions, aliases and the history of every move")
+    s.run("mlgate", "models", "show", "churn")
     s.run("mlgate", "history", "churn")
-
     s.chapter("Done")
     s.say(
-        "Versioned data by content, shared it through a remote, restored an older version, "
-        "rebuilt only what changed, restored a result from the run cache, registered the "
-        "model with its lineage, and let paired statistical gates block a worse candidate "
-        "and pass a sound one. The deployment chapters join this demo as they land."
-    )
-
-
-_PREPARE = """\
-import pandas as pd
-rows = pd.read_csv("data/customers.csv")
-test = rows["customer_id"] % 4 == 0
-columns = ["tenure_months", "monthly_spend", "support_calls", "churned"]
-rows.loc[~test, columns].to_csv("data/train.csv", index=False)
-rows.loc[test, columns].to_csv("data/test.csv", index=False)
-print(f"prepared {(~test).sum()} training and {test.sum()} test rows")
-"""
-
-_TRAIN = """\
-import json
-import pandas as pd
-import skops.io as sio
-import yaml
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-params = yaml.safe_load(open("params.yaml"))
-train = pd.read_csv("data/train.csv")
-x = train[params["features"]]
-model = make_pipeline(StandardScaler(), LogisticRegression(C=params["C"])).fit(x, train["churned"])
-sio.dump(model, "models/model.skops")
-accuracy = float(model.score(x, train["churned"]))
-json.dump({"train_accuracy": accuracy}, open("metrics.json", "w"))
-print(f"trained on {len(params['features'])} features with C = {params['C']}: "
-      f"training accuracy {accuracy:.3f}")
-"""
-
-_FEATURES = ["tenure_months", "monthly_spend", "support_calls"]
-
-
-def _params(project: Path, c: float, features: list[str] | None = None) -> None:
-    chosen = ", ".join(features or _FEATURES)
-    (project / "params.yaml").write_text(f"C: {c}\nfeatures: [{chosen}]\n")
-
-
-_GATES = """\
-model:
-  name: churn
-  path: models/model.skops
-evaluation:
-  data: data/test.csv
-  target: churned
-  train_data: data/train.csv
-gates:
-  metrics:
-    auc_floor: {metric: roc_auc, min: 0.6}
-    auc_not_worse: {metric: roc_auc, margin: 0.005}
-    log_loss_not_worse: {metric: log_loss, margin: 0.002}
-  latency: {p99_ms: 50, batch: 1, requests: 50}
-  size: {max_mb: 1}
-  data:
-    nulls: {max_fraction: 0.0}
-    drift:
-      - {method: psi, threshold: 0.2}
-"""
-
-
-def _write_pipeline(project: Path) -> None:
-    (project / "src").mkdir(exist_ok=True)
-    (project / "models").mkdir(exist_ok=True)
-    (project / "src" / "prepare.py").write_text(_PREPARE)
-    (project / "src" / "train.py").write_text(_TRAIN)
-    _params(project, c=1.0)
-    config = (project / "mlgate.yaml").read_text().replace("stages: {}\n", "") + _GATES
-    py = sys.executable
-    (project / "mlgate.yaml").write_text(
-        config
-        + f"""stages:
-  prepare:
-    cmd: {py} src/prepare.py
-    deps: [data/customers.csv, src/prepare.py]
-    outs: [data/train.csv, data/test.csv]
-  train:
-    cmd: {py} src/train.py
-    deps: [data/train.csv, src/train.py]
-    params: [params.yaml]
-    outs: [models/model.skops]
-    metrics: [metrics.json]
-  images_index:
-    cmd: ls data/images > data/images.txt
-    deps: [data/images]
-    outs: [data/images.txt]
-"""
+        "Data versioned by content; a pipeline that tunes and trains, cached; paired "
+        "statistical gates that let a sound model through, block a worse one and say why; "
+        "a server that follows its alias; a canary that promoted a good version and "
+        "aborted a broken one by itself; and a rollback without a restart."
     )

@@ -34,6 +34,7 @@ def tune_show_cmd(stage: str, png: str | None, as_json: bool) -> None:
 
     from mlgate._errors import PipelineError
     from mlgate.tune import journal_path, open_study
+    from mlgate.tune._stage import inputs_digest
 
     project = load_project()
     spec = project.config.stages.get(stage)
@@ -42,7 +43,9 @@ def tune_show_cmd(stage: str, png: str | None, as_json: bool) -> None:
     if not os.path.exists(journal_path(project.root, stage)):
         raise PipelineError(f"stage '{stage}' has not been tuned yet; run `mlgate run {stage}`")
     try:
-        study = open_study(project.root, stage, spec.tune, create=False)
+        study = open_study(
+            project.root, stage, spec.tune, create=False, inputs=inputs_digest(project, stage)
+        )
     except KeyError:
         raise PipelineError(
             f"the study of '{stage}' with its current settings has not run yet; run "

@@ -33,7 +33,12 @@ def run_tune_stage(root: str, stage: str, say: Callable[[str], None]) -> TuneRes
         raise PipelineError(f"'{stage}' is not a tune stage of mlgate.yaml")
     tune = spec.tune
     result = run_study(
-        project.root, stage, tune, say=say, pool_factory=_dask_pool(project, stage, say)
+        project.root,
+        stage,
+        tune,
+        say=say,
+        pool_factory=_dask_pool(project, stage, say),
+        inputs=inputs_digest(project, stage),
     )
     doc = {k: v for k, v in sorted(result.best_params.items())}
     path = os.path.join(project.root, tune.output)
@@ -56,6 +61,21 @@ def run_tune_stage(root: str, stage: str, say: Callable[[str], None]) -> TuneRes
         )
         mlgate.log_metrics(dict(zip(names, values, strict=True)))
     return result
+
+
+def inputs_digest(project: Project, stage: str) -> str:
+    """A digest of the content of the stage's declared dependencies."""
+    import blake3
+
+    from mlgate.store import Workspace
+
+    spec = project.config.stages[stage]
+    parts = []
+    with Workspace.for_project(project) as ws:
+        for dep in spec.deps:
+            digest = ws.snapshot(dep.rstrip("/")).digest
+            parts.append(f"{dep}={digest}")
+    return blake3.blake3("\n".join(parts).encode()).hexdigest()
 
 
 def _dask_pool(

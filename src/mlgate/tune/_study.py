@@ -30,16 +30,20 @@ def journal_path(root: str, stage: str) -> str:
     return os.path.join(root, ".mlgate", "tune", f"{stage}.journal")
 
 
-def study_name(stage: str, tune: TuneConfig) -> str:
-    """Changing the space, sampler, seed, direction, pruner or objective starts a new
-    study; the same ones resume it (more trials or time only extend it)."""
+def study_name(stage: str, tune: TuneConfig, inputs: str = "") -> str:
+    """Changing the space, sampler, seed, direction, pruner, objective or the content of
+    the stage's dependencies (``inputs``, a digest) starts a new study; the same ones
+    resume it (more trials or time only extend it)."""
     import blake3
 
     what = msgspec.structs.replace(tune, n_trials=None, timeout=None, jobs=1)
-    return f"{stage}-{blake3.blake3(msgspec.json.encode(what, order='sorted')).hexdigest()[:12]}"
+    doc = msgspec.json.encode(what, order="sorted") + inputs.encode()
+    return f"{stage}-{blake3.blake3(doc).hexdigest()[:12]}"
 
 
-def open_study(root: str, stage: str, tune: TuneConfig, *, create: bool) -> optuna.Study:
+def open_study(
+    root: str, stage: str, tune: TuneConfig, *, create: bool, inputs: str = ""
+) -> optuna.Study:
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
@@ -49,7 +53,7 @@ def open_study(root: str, stage: str, tune: TuneConfig, *, create: bool) -> optu
     os.makedirs(os.path.dirname(path), exist_ok=True)
     storage = JournalStorage(JournalFileBackend(path))
     directions = [tune.direction] if isinstance(tune.direction, str) else list(tune.direction)
-    name = study_name(stage, tune)
+    name = study_name(stage, tune, inputs)
     if not create:
         return optuna.load_study(study_name=name, storage=storage)
     return optuna.create_study(
@@ -78,12 +82,14 @@ def run_study(
     *,
     say: Say,
     pool_factory: Callable[[Any, Any], TrialPool] | None = None,
+    inputs: str = "",
 ) -> TuneResult:
     """Run the study until ``n_trials`` trials have finished or ``timeout`` passed.
 
     Args:
         pool_factory: Builds the trial pool from the pruning queue and answers (default:
             local processes, ``tune.jobs`` at a time).
+        inputs: A digest of the stage's dependencies: new data means a new study.
 
     Raises:
         ConfigError: the space, sampler or pruner is invalid.
@@ -100,7 +106,7 @@ def run_study(
             f"stage '{stage}': give tune.objective (module:function) or tune.cmd, not both"
         )
     dists = distributions(stage, tune)
-    study = open_study(root, stage, tune, create=True)
+    study = open_study(root, stage, tune, create=True, inputs=inputs)
     for stale in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study._storage.set_trial_state_values(stale._trial_id, TrialState.FAIL)  # noqa: SLF001
         say(f"trial {stale.number}: was running when an earlier run stopped; marked failed")
