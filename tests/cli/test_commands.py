@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,12 +129,24 @@ def test_progress_bars_render_on_a_terminal() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_demo_runs_end_to_end_and_keeps_its_project(tmp_path: Path) -> None:
     keep = tmp_path / "demo"
     result = run_mlgate("demo", "--keep", str(keep), cwd=tmp_path, timeout=300)
     assert result.code == 0, result.err + result.out
     assert "Done" in result.out
     assert (keep / "churn" / "mlgate.lock" / "paths" / "data" / "customers.csv.json").exists()
+    from mlgate.registry import Registry
+
+    with Registry("sqlite:///.mlgate/registry.db", root=str(keep / "churn")) as reg:
+        assert [v.version for v in reg.versions("churn")] == [1, 2, 3, 4]
+        assert reg.alias("churn", "production") == 1  # rolled back at the end
+        kinds = [e.kind for e in reg.deploy_events("churn")]
+        assert "rollout-promoted" in kinds and "rollout-aborted" in kinds
+        assert reg.gate_reports("churn", 3)[0].passed is False
+        assert [e.to_version for e in reg.history("churn")] == [1, 2, 1]
+    servers = subprocess.run(["pgrep", "-f", "mlgate serve churn"], capture_output=True, text=True, check=False)
+    assert servers.stdout.strip() == ""  # it stopped its server
     again = run_mlgate("demo", "--keep", str(keep), cwd=tmp_path)
     assert again.code == 2 and "is not empty" in again.err
     scratch = tmp_path / "scratch"
