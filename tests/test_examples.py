@@ -45,3 +45,21 @@ def test_the_churn_example_gates_and_deploys(
     third = cli("ci")
     assert third.code == 1
     assert "churn@3 failed" in third.err
+
+
+@pytest.mark.slow
+def test_the_digits_example_gates_an_onnx_model(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "digits"
+    shutil.copytree(EXAMPLE.parent / "digits", project)
+    monkeypatch.chdir(project)
+    git(project, "init", "-q")
+    assert cli("init").code == 0
+    first = cli("ci", "--deploy")
+    assert first.code == 0, first.out + first.err
+    assert "registered digits@1 (onnx" in first.out
+    (project / "params.yaml").write_text("C: 0.0005\n")  # starved of signal: clearly worse
+    worse = cli("ci")
+    assert worse.code == 1, worse.out + worse.err
+    assert "accuracy_not_worse" in (project / "mlgate-report.md").read_text()

@@ -206,7 +206,7 @@ def _onnx(path: str) -> LoadedModel:
             proba = np.array([[row[c] for c in classes] for row in raw], dtype=np.float64)
         else:
             proba = np.asarray(raw, dtype=np.float64)
-            classes = tuple(np.unique(labels).tolist()) if proba.shape[1] != 2 else (0, 1)
+            classes = tuple(range(proba.shape[1]))  # a tensor output carries no labels: 0..n-1
         if proba.shape[1] == 2:
             return Predictions(labels=labels, proba=proba[:, 1], classes=classes)
         return Predictions(labels=labels, proba=proba, classes=classes)
