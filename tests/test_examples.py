@@ -41,6 +41,16 @@ def test_the_churn_example_gates_and_deploys(
     assert "against `churn@1`" in report and "monthly_spend" in report  # the drift is reported
     assert "accuracy_by_segment[segment=smb]" in report
 
+    assert "[evaluate] test AUC" in second.out
+
+    # A commit that changes nothing the pipeline depends on trains nothing.
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "data v2")
+    unchanged = cli("ci")
+    assert unchanged.code == 0, unchanged.out + unchanged.err
+    assert "[train]" not in unchanged.out and "[tune]" not in unchanged.out
+    assert "re-using the gate report stored with churn@2" in unchanged.out
+
     (project / "params.yaml").write_text("degrade: true\n")
     third = cli("ci")
     assert third.code == 1
