@@ -52,7 +52,8 @@ def registry(project: Path) -> Iterator[Registry]:
         yield reg
 
 
-PLAN = RolloutPlan(steps=(10, 50, 100), step_seconds=1.5, min_requests=15, poll=0.3)
+# Few requests per step: a loaded CI machine may serve only tens per second.
+PLAN = RolloutPlan(steps=(10, 50, 100), step_seconds=2.0, min_requests=5, poll=0.3)
 
 
 def test_a_broken_canary_is_aborted_by_itself(server: Server, project: Path, registry: Registry) -> None:
