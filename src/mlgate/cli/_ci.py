@@ -14,7 +14,7 @@ from mlgate.config import Project, load_project
 
 if TYPE_CHECKING:
     from mlgate.evaluate import GateReport
-    from mlgate.registry import ModelVersion, Registry
+    from mlgate.registry import ModelVersion
 
 
 @contextmanager
@@ -90,8 +90,8 @@ def _pull(project: Project, jobs: int) -> None:
 
 
 def _register(ctx: click.Context, project: Project) -> ModelVersion:
+    from mlgate.cli._judge import registered_as
     from mlgate.cli._registry import open_registry, register_cmd
-    from mlgate.store import hash_file
 
     model = project.config.model
     assert model is not None
@@ -103,12 +103,11 @@ def _register(ctx: click.Context, project: Project) -> ModelVersion:
             f"the pipeline did not produce the model '{model.path}' that `model.path` names; "
             "fix the stage's outs or model.path"
         )
-    digest = hash_file(path)
     with open_registry() as registry:
-        known = [v for v in _versions(registry, model.name) if v.artifact_digest == digest]
-    if known:
-        click.echo(f"unchanged: {known[-1].ref} is this model (nothing to register)")
-        return known[-1]
+        known = registered_as(registry, model.name, path)
+    if known is not None:
+        click.echo(f"unchanged: {known.ref} is this model (nothing to register)")
+        return known
     ctx.invoke(
         register_cmd,
         name=model.name,
@@ -120,16 +119,9 @@ def _register(ctx: click.Context, project: Project) -> ModelVersion:
         example_file=None,
     )
     with open_registry() as registry:
-        return _versions(registry, model.name)[-1]
-
-
-def _versions(registry: Registry, name: str) -> list[ModelVersion]:
-    from mlgate._errors import NotFound
-
-    try:
-        return registry.versions(name)
-    except NotFound:
-        return []
+        version = registered_as(registry, model.name, path)
+    assert version is not None
+    return version
 
 
 def _gate(project: Project, ref: str, out_dir: str) -> GateReport:

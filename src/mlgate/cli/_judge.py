@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlgate._errors import ConfigError, EvaluationError, NotFound
-from mlgate.config import ModelConfig, Project
+from mlgate.config import DataChecks, ModelConfig, Project
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,23 +159,26 @@ def _candidate(
     scratch: str,
 ) -> tuple[LoadedModel, str, ModelVersion | None, str]:
     """The candidate model, its label, its registered version (if any) and its path."""
-    from mlgate.store import hash_file
-
     if ref is not None:
         chosen = registry.resolve(ref if "@" in ref else f"{ref}@latest")
         path = _materialise(project, ws, chosen.artifact_digest, scratch, "candidate")
         return _load(path, chosen.flavor, project, cfg), chosen.ref, chosen, path
     path = os.path.join(project.root, cfg.path)
     model = _load(path, cfg.flavor, project, cfg)
-    version: ModelVersion | None = None
-    if os.path.isfile(path):
-        digest = hash_file(path)
-        try:
-            matches = [v for v in registry.versions(cfg.name) if v.artifact_digest == digest]
-        except NotFound:
-            matches = []
-        version = matches[-1] if matches else None
+    version = registered_as(registry, cfg.name, path) if os.path.isfile(path) else None
     return model, version.ref if version else cfg.path, version, path
+
+
+def registered_as(registry: Registry, name: str, path: str) -> ModelVersion | None:
+    """The newest version of ``name`` whose artifact is the file at ``path``."""
+    from mlgate.store import hash_file
+
+    digest = hash_file(path)
+    try:
+        matches = [v for v in registry.versions(name) if v.artifact_digest == digest]
+    except NotFound:
+        return None
+    return matches[-1] if matches else None
 
 
 def _load(path: str, flavor: str, project: Project, cfg: ModelConfig) -> LoadedModel:
@@ -259,14 +262,12 @@ def _data(
     project: Project,
     ws: Workspace,
     registry: Registry,
-    checks: object,
+    checks: DataChecks,
     features: pd.DataFrame,
     champion: ModelVersion | None,
 ) -> list[GateResult]:
-    from mlgate.config import DataChecks
     from mlgate.evaluate import data_checks
 
-    assert isinstance(checks, DataChecks)
     evaluation = project.config.evaluation
     assert evaluation is not None
     datasets = {"evaluation": features}

@@ -15,7 +15,7 @@ from mlgate._errors import ExecutorError, MlgateError
 from mlgate.config import RemoteConfig
 from mlgate.execute._command import collect_outputs, run_command
 from mlgate.execute._job import OnOutput, StageJob
-from mlgate.store import Pointer, Workspace, fetch_pointers, open_remote, push_pointers, restore
+from mlgate.store import Pointer, Workspace
 
 _TOPIC = "mlgate-output-"
 
@@ -53,6 +53,8 @@ class DaskExecutor:
                 "reach, because they share no disk with this repository; add `remote: "
                 "s3://bucket/prefix` to mlgate.yaml (or set MLGATE_REMOTE)"
             )
+        from mlgate.store import open_remote
+
         self.address = address
         self.ws = ws
         self.remote_config = remote
@@ -70,6 +72,8 @@ class DaskExecutor:
             handler(msg["stage"], msg["line"])
 
     def run(self, job: StageJob, on_output: OnOutput) -> list[Pointer] | None:
+        from mlgate.store import fetch_pointers, push_pointers
+
         with self._transfers:
             push_pointers(self.ws, self.remote, job.inputs)
         self._handlers[job.stage] = on_output
@@ -135,6 +139,8 @@ def run_on_worker(job: StageJob, remote_config: RemoteConfig, topic: str) -> lis
     """
     from distributed import get_worker
 
+    from mlgate.store import fetch_pointers, open_remote, push_pointers, restore
+
     worker = get_worker()
     base = os.path.join(worker.local_directory, "mlgate")
     os.makedirs(os.path.join(base, "scratch"), exist_ok=True)
@@ -176,6 +182,8 @@ def materialise_on_worker(inputs: tuple[Pointer, ...], remote_config: RemoteConf
     import hashlib
 
     from distributed import get_worker
+
+    from mlgate.store import fetch_pointers, open_remote, restore
 
     base = os.path.join(get_worker().local_directory, "mlgate")
     tag = hashlib.sha256("".join(sorted(p.path + p.digest for p in inputs)).encode()).hexdigest()
