@@ -190,6 +190,7 @@ def main() -> None:
         (work / "mlflow").mkdir()
         subprocess.run(
             [mlflow_bin / "python", "-c", TRAIN_MLFLOW, work / "mlflow"],
+            cwd=work / "mlflow",  # MLflow writes artifacts to ./mlruns of its working directory
             check=True,
             capture_output=True,
         )
