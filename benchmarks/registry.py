@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Row, arguments, competitor_venv, report
+from _common import Row, arguments, competitor_venv, report
 
 MLFLOW_WORKER = r"""
 import json, os, pickle, sys, time, statistics, warnings
@@ -111,13 +111,13 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def _worker(python: Path, code: str, *args: object) -> dict[str, list[float]]:
+def _worker(python: Path, code: str, base: Path, *args: object) -> dict[str, list[float]]:
     done = subprocess.run(
-        [str(python), "-c", code, *map(str, args)],
+        [str(python), "-c", code, str(base), *map(str, args)],
         capture_output=True,
         text=True,
         check=False,
-        cwd=ROOT,
+        cwd=base,  # MLflow writes artifacts to ./mlruns of its working directory
     )
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):

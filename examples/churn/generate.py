@@ -2,7 +2,9 @@
 
 Customers have a tenure, a monthly spend, support calls, a plan and a segment; whether
 they churned follows a logistic model of those, so a classifier can learn it. Version 2
-shifts spend upwards and makes support calls more common: a drift the gates detect.
+is the market after a cheaper competitor arrived: spend shifts upwards and support calls
+are more common (a drift the gates detect), and high spenders now leave far more often,
+so a model trained on version 1 misses churners that a retrained one finds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ def generate(path: Path, version: int, rows: int = 6000) -> None:
     rng = random.Random(1000 + version)
     shift = 0.0 if version == 1 else 12.0
     calls_rate = 1.2 if version == 1 else 1.8
+    spend_effect = 0.012 if version == 1 else 0.04
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
         out = csv.writer(fh)
@@ -28,7 +31,7 @@ def generate(path: Path, version: int, rows: int = 6000) -> None:
             calls = min(10, int(rng.expovariate(1 / calls_rate)))
             plan = rng.choice(["basic", "standard", "premium"])
             segment = rng.choice(["consumer", "smb", "enterprise"])
-            logit = -1.2 + 0.45 * calls - 0.04 * tenure + 0.012 * (spend - 60) + (0.5 if plan == "basic" else 0.0)
+            logit = -1.2 + 0.45 * calls - 0.04 * tenure + spend_effect * (spend - 60) + (0.5 if plan == "basic" else 0.0)
             churned = int(rng.random() < 1 / (1 + math.exp(-logit)))
             out.writerow([i, tenure, spend, calls, plan, segment, churned])
 

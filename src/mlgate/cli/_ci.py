@@ -33,11 +33,18 @@ def _step(title: str) -> Iterator[None]:
 @click.option("--deploy", is_flag=True, help="After the gates pass, roll out to the alias.")
 @click.option("--out", "out_dir", default=".", show_default=True, help="Where the reports go.")
 @click.option("-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--no-push",
+    is_flag=True,
+    help="Do not push the pipeline's outputs and run cache to the remote after the run.",
+)
 @click.pass_context
-def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int) -> None:
-    """Pull, run the pipeline (restoring what is cached), register the candidate, gate
-    it against the champion, and report: mlgate-report.md, junit.xml, and the job
-    summary on GitHub Actions. Exit 0 passed, 1 a gate failed, 2 an error."""
+def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int, no_push: bool) -> None:
+    """Pull, run the pipeline (restoring what is cached), push its outputs and run cache,
+    register the candidate, gate it against the champion, and report: mlgate-report.md,
+    junit.xml, and the job summary on GitHub Actions. Exit 0 passed, 1 a gate failed,
+    2 an error. With a remote, a later checkout of the same inputs (the merge, a re-run)
+    restores what this one trained instead of training again."""
     if ctx.invoked_subcommand is not None:
         return
     from mlgate._errors import ConfigError, GateFailed
@@ -50,7 +57,7 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int) -> None:
         )
     if project.config.remote_config is not None:
         with _step("pull data and the run cache"):
-            _pull(project, jobs)
+            _share(project, jobs, up=False)
     with _step("run the pipeline"):
         from mlgate.cli._pipeline import run_cmd
 
@@ -64,6 +71,9 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int) -> None:
             downstream=False,
             executor_spec=None,
         )
+    if project.config.remote_config is not None and not no_push:
+        with _step("push outputs and the run cache"):
+            _share(project, jobs, up=True)
     with _step("register the candidate"):
         version = _register(ctx, project)
     with _step("gate the candidate"):
@@ -75,12 +85,21 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int) -> None:
             _deploy(project, version.version)
 
 
-def _pull(project: Project, jobs: int) -> None:
-    from mlgate.pipeline._share import pull_run_cache
-    from mlgate.store import Workspace, open_remote, pull
+def _share(project: Project, jobs: int, *, up: bool) -> None:
+    """Before the run, pull tracked data and the run cache; after it, push them."""
+    from mlgate.pipeline._share import pull_run_cache, push_run_cache
+    from mlgate.store import Workspace, open_remote, pull, push
 
     remote = open_remote(project.config.remote_config)
     with Workspace.for_project(project) as ws:
+        if up:
+            pushed = push(ws, remote, jobs=jobs * 8)
+            entries = push_run_cache(ws, remote, jobs=jobs * 8)
+            click.echo(
+                f"data: {pushed.transferred} object(s) pushed; run cache: {entries.entries} "
+                f"entr(ies) pushed ({entries.objects.transferred} object(s))"
+            )
+            return
         entries = pull_run_cache(ws, remote, jobs=jobs * 8)
         fetched, restored = pull(ws, remote, jobs=jobs * 8)
     click.echo(

@@ -178,7 +178,6 @@ def _tell(base: Path) -> None:
     s.chapter("2. CI: prepare -> tune -> train, gated on absolute floors, promoted")
     s.run("mlgate", "dag")
     s.run("mlgate", "ci", "--deploy")
-    s.run("mlgate", "push", "--run-cache", "-q")
     s.say("With no champion yet, only the absolute gates applied, and the report says so.")
 
     s.chapter("3. Serving churn@production")
@@ -195,7 +194,10 @@ def _tell(base: Path) -> None:
             f"POST /invocations -> {answer.json()} from version {answer.headers['x-model-version']}"
         )
 
-        s.chapter("4. Data v2 arrives, with drift: retrain, gate against v1, canary, promote")
+        s.chapter(
+            "4. Data v2: a cheaper competitor, drift and more churn. Retrain; the gates "
+            "require it to keep more value than v1; canary; promote"
+        )
         s.run(sys.executable, "generate.py", "--version", "2")
         s.run("mlgate", "status")
         s.run("mlgate", "add", "data/customers.csv", "-q")
