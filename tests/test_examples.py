@@ -142,6 +142,8 @@ def test_the_churn_example_in_pull_request_and_main_branch_jobs(
     assert "<failure" in junit and "retained_value" in junit
     registry = team.mlgate("models", "show", "churn@production", cwd=team.dev)
     assert "churn@2" in registry.out
+    history = team.mlgate("history", "churn", cwd=team.dev).out
+    assert history.count("[mlgate ci --deploy]") == 2, history  # who moved it, and how
 
 
 @pytest.mark.slow

@@ -55,6 +55,19 @@ def default_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+def _default_command() -> str:
+    """This process's command line as the history shows it: ``mlgate ci --deploy``
+    whether it runs as the ``mlgate`` script or as ``python -m mlgate``."""
+    import os.path
+    import shlex
+
+    path = sys.argv[0] if sys.argv and sys.argv[0] else "python"
+    program = os.path.basename(path)
+    if program == "__main__.py":  # python -m PACKAGE
+        program = os.path.basename(os.path.dirname(path))
+    return shlex.join([program, *sys.argv[1:]])
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -349,7 +362,7 @@ class Registry(RunLog, ReportLog, DeployLog):
             to_version=version,
             actor=actor or default_actor(),
             reason=reason,
-            command=command if command is not None else " ".join(sys.argv),
+            command=command if command is not None else _default_command(),
             at=now,
         )
         event_id = conn.execute(
