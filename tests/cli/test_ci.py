@@ -52,6 +52,10 @@ def test_ci_gates_registers_reports_reuses_and_deploys(
     deployed = cli("ci", "--deploy")
     assert deployed.code == 0, deployed.out + deployed.err
     assert "cancer@production: None -> 1" in deployed.out
+    assert (
+        "### Deploy\n\n✅ cancer@production: None -> 1" in (repo / "mlgate-report.md").read_text()
+    )
+    assert summary.read_text().rstrip().endswith("✅ cancer@production: None -> 1")
 
     # Nothing changed: nothing trains, nothing is registered, the stored report is reused.
     again = cli("ci")
@@ -70,6 +74,53 @@ def test_ci_gates_registers_reports_reuses_and_deploys(
 def test_ci_without_a_model_section_is_an_error(cli: Cli, repo: Path) -> None:
     done = cli("ci")
     assert done.code == 2 and "needs `model:` and `evaluation:`" in done.err
+    report = (repo / "mlgate-report.md").read_text()
+    assert report.startswith("## ⚠️ mlgate: error in step “read mlgate.yaml”")
+    assert "needs `model:` and `evaluation:`" in report
+
+
+@pytest.mark.parametrize(
+    ("config", "step", "says"),
+    [
+        ("model: [unclosed\n", "read mlgate.yaml", "mlgate.yaml"),
+        (None, "run the pipeline", "stage 'train' failed"),
+        (
+            "remote: {url: 's3://bucket/x', endpoint: 'http://127.0.0.1:9'}\n",
+            "pull data",
+            "cannot reach the remote",
+        ),
+    ],
+)
+def test_ci_errors_still_write_the_report_and_junit(
+    cli: Cli,
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config: str | None,
+    step: str,
+    says: str,
+) -> None:
+    """A stale report would be posted to the pull request by the workflow's comment
+    step, which runs always: an error replaces it with one that names the step."""
+    make_gate_project(repo)
+    configure(repo, 1.0, "")
+    if config is None:
+        (repo / "train.py").write_text("raise SystemExit('no GPU here')\n")
+    else:
+        text = (repo / "mlgate.yaml").read_text().replace("remote: \n", "")
+        (repo / "mlgate.yaml").write_text(config + text if "remote" in config else config)
+    (repo / "mlgate-report.md").write_text("## ✅ an old report\n")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    done = cli("ci")
+    assert done.code == 2, done.out + done.err
+    report = (repo / "mlgate-report.md").read_text()
+    assert report.startswith(f"## ⚠️ mlgate: error in step “{step}") and says in report
+    assert summary.read_text() == report + "\n"
+    junit = (repo / "junit.xml").read_text()
+    assert '<error message="' in junit and 'errors="1"' in junit
 
 
 @pytest.mark.parametrize(

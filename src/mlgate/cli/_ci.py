@@ -18,15 +18,59 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def _step(title: str) -> Iterator[None]:
-    """A collapsible group in GitHub Actions' log, a heading elsewhere."""
+def _step(title: str, out_dir: str) -> Iterator[None]:
+    """A collapsible group in GitHub Actions' log, a heading elsewhere. An error in the
+    step still leaves a report: mlgate-report.md and junit.xml say which step failed
+    and why, so the pull-request comment and the test report are never stale."""
+    from mlgate._errors import MlgateError
+
     github = os.environ.get("GITHUB_ACTIONS") == "true"
     click.echo(f"::group::{title}" if github else f"== {title}")
     try:
         yield
+    except MlgateError as exc:
+        if exc.exit_code == 2:
+            _write_error(out_dir, title, str(exc), gated=title == "deploy")
+        raise
     finally:
         if github:
             click.echo("::endgroup::")
+
+
+def _write_error(out_dir: str, step: str, message: str, *, gated: bool) -> None:
+    """The report of a run that stopped with an error. After the gates (``gated``), it
+    is added to their report, which stays; before, it replaces any earlier report."""
+    import xml.etree.ElementTree as ET
+
+    from mlgate._fs import atomic_write
+
+    if gated:
+        _append_report(out_dir, f"### Deploy\n\n⚠️ error: {message}\n")
+        return
+
+    root = ET.Element("testsuites", tests="1", failures="0", errors="1")
+    suite = ET.SubElement(root, "testsuite", name="mlgate ci", tests="1", failures="0", errors="1")
+    case = ET.SubElement(suite, "testcase", classname="mlgate.ci", name=step, time="0")
+    ET.SubElement(case, "error", message=message).text = message
+    ET.indent(root)
+    os.makedirs(out_dir, exist_ok=True)
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    atomic_write(os.path.join(out_dir, "junit.xml"), xml.encode())
+    markdown = (
+        f"## ⚠️ mlgate: error in step “{step}”\n\n```\n{message}\n```\n\n"
+        "The candidate was not gated. Fix the cause and push again; `mlgate ci` in a "
+        "checkout of this commit reproduces it.\n"
+    )
+    atomic_write(os.path.join(out_dir, "mlgate-report.md"), markdown.encode())
+    _summarise(markdown)
+
+
+def _summarise(markdown: str) -> None:
+    """Append to the GitHub Actions job summary, when there is one."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
 
 
 @click.group("ci", invoke_without_command=True)
@@ -49,16 +93,17 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int, no_push:
         return
     from mlgate._errors import ConfigError, GateFailed
 
-    project = load_project()
-    if project.config.model is None:
-        raise ConfigError(
-            "`mlgate ci` needs `model:` and `evaluation:` in mlgate.yaml: they name the "
-            "candidate and how it is judged"
-        )
+    with _step("read mlgate.yaml", out_dir):
+        project = load_project()
+        if project.config.model is None:
+            raise ConfigError(
+                "`mlgate ci` needs `model:` and `evaluation:` in mlgate.yaml: they name the "
+                "candidate and how it is judged"
+            )
     if project.config.remote_config is not None:
-        with _step("pull data and the run cache"):
+        with _step("pull data and the run cache", out_dir):
             _share(project, jobs, up=False)
-    with _step("run the pipeline"):
+    with _step("run the pipeline", out_dir):
         from mlgate.cli._pipeline import run_cmd
 
         ctx.invoke(
@@ -72,17 +117,17 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int, no_push:
             executor_spec=None,
         )
     if project.config.remote_config is not None and not no_push:
-        with _step("push outputs and the run cache"):
+        with _step("push outputs and the run cache", out_dir):
             _share(project, jobs, up=True)
-    with _step("register the candidate"):
+    with _step("register the candidate", out_dir):
         version = _register(ctx, project)
-    with _step("gate the candidate"):
+    with _step("gate the candidate", out_dir):
         report = _gate(project, version.ref, out_dir)
     if not report.passed:
         raise GateFailed(f"{version.ref} failed {len(report.failed)} gate(s); see mlgate-report.md")
     if deploy:
-        with _step("deploy"):
-            _deploy(project, version.version)
+        with _step("deploy", out_dir):
+            _deploy(project, version.version, out_dir)
 
 
 def _share(project: Project, jobs: int, *, up: bool) -> None:
@@ -191,16 +236,23 @@ def _gate(project: Project, ref: str, out_dir: str) -> GateReport:
     for r in report.results:
         click.echo(f"{r.status:<5} {r.gate:<32} {r.message}")
     atomic_write(os.path.join(out_dir, "mlgate-report.md"), markdown.encode())
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown + "\n")
+    _summarise(markdown)
     click.echo(f"report: {os.path.join(out_dir, 'mlgate-report.md')} and junit.xml")
     return report
 
 
-def _deploy(project: Project, version: int) -> None:
+def _deploy(project: Project, version: int, out_dir: str) -> None:
+    """Promote directly, or roll out by canary; the outcome is added to the report."""
     from mlgate._errors import GateFailed
+
+    outcome, ok = _roll_out(project, version)
+    click.echo(outcome)
+    _append_report(out_dir, f"### Deploy\n\n{'✅' if ok else '❌'} {outcome}\n")
+    if not ok:
+        raise GateFailed(outcome)
+
+
+def _roll_out(project: Project, version: int) -> tuple[str, bool]:
     from mlgate.cli._registry import open_registry
     from mlgate.deploy import RolloutPlan, promote, run_rollout
     from mlgate.registry import default_actor
@@ -212,8 +264,7 @@ def _deploy(project: Project, version: int) -> None:
     with open_registry() as registry:
         current = registry.alias(model.name, alias)
         if current == version:
-            click.echo(f"{model.name}@{alias} already is version {version}")
-            return
+            return f"{model.name}@{alias} already is version {version}", True
         if current is None or not settings.steps:
             event = promote(
                 registry,
@@ -224,8 +275,7 @@ def _deploy(project: Project, version: int) -> None:
                 reason=None,
                 actor=default_actor(),
             )
-            click.echo(f"{model.name}@{alias}: {event.from_version} -> {event.to_version}")
-            return
+            return f"{model.name}@{alias}: {event.from_version} -> {event.to_version}", True
         steps = sorted(set(settings.steps) | {100})
         plan = RolloutPlan(
             tuple(steps), settings.step_seconds, settings.min_requests, settings.p99_ms
@@ -234,9 +284,19 @@ def _deploy(project: Project, version: int) -> None:
             registry, model.name, version, alias, plan, actor=default_actor(), say=click.echo
         )
     if done.status != "promoted":
-        raise GateFailed(
-            f"the rollout of {model.name}@{version} ended {done.status}: {done.reason}"
-        )
+        return f"the rollout of {model.name}@{version} ended {done.status}: {done.reason}", False
+    return f"{model.name}@{alias}: {current} -> {version} after a canary rollout", True
+
+
+def _append_report(out_dir: str, markdown: str) -> None:
+    """Add a section to mlgate-report.md (rewritten whole, atomically) and the summary."""
+    from mlgate._fs import atomic_write
+
+    path = os.path.join(out_dir, "mlgate-report.md")
+    with open(path, encoding="utf-8") as fh:
+        before = fh.read()
+    atomic_write(path, f"{before.rstrip()}\n\n{markdown}".encode())
+    _summarise(markdown)
 
 
 @ci_group.command("init")
