@@ -140,6 +140,8 @@ def test_ci_templates_parse_and_run_the_documented_commands(
             "pip install mlgate",
             "mlgate ci",
         ]
+        upload = next(s for s in gate["steps"] if "upload-artifact" in s.get("uses", ""))
+        assert upload["if"] == "always()" and "junit.xml" in upload["with"]["path"].split()
         assert (
             "gh pr comment" in gate["steps"][-1]["run"]
             and "--body-file mlgate-report.md" in gate["steps"][-1]["run"]
