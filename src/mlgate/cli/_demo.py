@@ -194,11 +194,13 @@ def _tell(base: Path) -> None:
             f"POST /invocations -> {answer.json()} from version {answer.headers['x-model-version']}"
         )
 
-        s.chapter(
-            "4. Data v2: a cheaper competitor, drift and more churn. Retrain; the gates "
-            "require it to keep more value than v1; canary; promote"
-        )
+        s.chapter("4. Data v2 drifts and churn rises: retrain, gate against v1, canary")
         s.run(sys.executable, "generate.py", "--version", "2")
+        s.say(
+            "A cheaper competitor arrived: spend shifts up and high spenders leave more "
+            "often. The retrained model must keep significantly more value per customer "
+            "than v1 (retained_value, a superiority test), and lose no AUC or accuracy."
+        )
         s.run("mlgate", "status")
         s.run("mlgate", "add", "data/customers.csv", "-q")
         with _Traffic(url, records) as traffic:
