@@ -79,6 +79,33 @@ def test_ci_without_a_model_section_is_an_error(cli: Cli, repo: Path) -> None:
     assert "needs `model:` and `evaluation:`" in report
 
 
+def test_ci_warns_and_goes_on_when_it_may_not_push(
+    cli: Cli, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pull-request jobs often get read-only credentials: the verdict still counts."""
+    import mlgate.store
+    from mlgate._errors import RemoteError
+
+    make_gate_project(repo)
+    configure(repo, 1.0, (tmp_path / "remote").as_uri())
+    assert cli("add", "data/train.csv", "data/test.csv").code == 0
+    assert cli("push", "-q").code == 0
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RemoteError("AccessDenied: this job's credentials may only read")
+
+    monkeypatch.setattr(mlgate.store, "push", refuse)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    done = cli("ci")
+    assert done.code == 0, done.out + done.err
+    assert "::warning::could not push to the remote" in done.err and "--no-push" in done.err
+    assert "registered cancer@1" in done.out
+    assert (repo / "mlgate-report.md").read_text().startswith("## ✅")
+
+    skipped = cli("ci", "--no-push")
+    assert skipped.code == 0 and "push outputs" not in skipped.out
+
+
 @pytest.mark.parametrize(
     ("config", "step", "says"),
     [

@@ -118,7 +118,7 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int, no_push:
         )
     if project.config.remote_config is not None and not no_push:
         with _step("push outputs and the run cache", out_dir):
-            _share(project, jobs, up=True)
+            _push(project, jobs)
     with _step("register the candidate", out_dir):
         version = _register(ctx, project)
     with _step("gate the candidate", out_dir):
@@ -128,6 +128,22 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int, no_push:
     if deploy:
         with _step("deploy", out_dir):
             _deploy(project, version.version, out_dir)
+
+
+def _push(project: Project, jobs: int) -> None:
+    """Share what the run produced. A remote this job may only read (a common setup
+    for pull requests) is a warning, not an error: the verdict does not depend on it."""
+    from mlgate._errors import RemoteError
+
+    try:
+        _share(project, jobs, up=True)
+    except RemoteError as exc:
+        prefix = "::warning::" if os.environ.get("GITHUB_ACTIONS") == "true" else "warning: "
+        click.echo(
+            f"{prefix}could not push to the remote, so other jobs will run these stages "
+            f"again: {exc}. Give this job write access to the remote, or pass --no-push.",
+            err=True,
+        )
 
 
 def _share(project: Project, jobs: int, *, up: bool) -> None:
