@@ -127,5 +127,5 @@ def test_register_lineage_and_runs(cli: Cli, repo: Path) -> None:
 
 def test_registry_upgrade_creates_the_schema(cli: Cli, repo: Path) -> None:
     done = cli("registry", "upgrade")
-    assert "Migrated the registry schema from nothing to 0004_deploy" in done.out
+    assert "Migrated the registry schema from nothing to 0005_predictions" in done.out
     assert "up to date" in cli("registry", "upgrade").out

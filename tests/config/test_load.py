@@ -79,6 +79,13 @@ def test_string_remote_becomes_remote_config() -> None:
         ("stages:\n  t: {cmd: x, outs: [../x]}\n", "mlgate.yaml:2: stages.t.outs[0]"),
         ("- just\n- a list\n", "mlgate.yaml:1: the file must be a mapping"),
         ("cache: {dir: /abs}\n", "cache.dir: '/abs' is absolute"),
+        ("deploy: {steps: [50, 10]}\n", "mlgate.yaml:1: deploy.steps: must be increasing"),
+        ("deploy: {steps: [0, 150]}\n", "deploy.steps: must be increasing percentages"),
+        ("deploy: {step_seconds: 0}\n", "deploy.step_seconds: must be more than 0"),
+        ("deploy: {min_requests: 0}\n", "deploy.min_requests: must be at least 1"),
+        ("deploy: {p99_ms: -1}\n", "deploy.p99_ms: must be more than 0"),
+        ("deploy: {max_prediction_shift: 1.5}\n", "deploy.max_prediction_shift: must lie"),
+        ("deploy: {max_prediction_shift: ten}\n", "deploy.max_prediction_shift"),
     ],
 )
 def test_invalid_config_names_line_key_and_expectation(text: str, expected: str) -> None:

@@ -294,7 +294,11 @@ def _roll_out(project: Project, version: int) -> tuple[str, bool]:
             return f"{model.name}@{alias}: {event.from_version} -> {event.to_version}", True
         steps = sorted(set(settings.steps) | {100})
         plan = RolloutPlan(
-            tuple(steps), settings.step_seconds, settings.min_requests, settings.p99_ms
+            tuple(steps),
+            settings.step_seconds,
+            settings.min_requests,
+            settings.p99_ms,
+            max_prediction_shift=settings.max_prediction_shift,
         )
         done = run_rollout(
             registry, model.name, version, alias, plan, actor=default_actor(), say=click.echo

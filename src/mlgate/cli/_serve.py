@@ -88,6 +88,11 @@ def serve_cmd(
 @click.option("--p99-ms", type=click.FloatRange(0, min_open=True), help="Canary p99 budget.")
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0.0001, 0.5))
 @click.option("--shadow", is_flag=True, help="Mirror traffic to VERSION without answering with it.")
+@click.option(
+    "--max-prediction-shift",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Abort when a predicted class's share moves more than this (0.1 = ten points).",
+)
 def rollout_cmd(
     name: str,
     version: int,
@@ -98,9 +103,11 @@ def rollout_cmd(
     p99_ms: float | None,
     alpha: float,
     shadow: bool,
+    max_prediction_shift: float | None,
 ) -> None:
     """Roll VERSION out behind NAME@ALIAS step by step; abort by itself on evidence of
-    harm (errors, latency), promote after the last step. Exit 1 when not promoted."""
+    harm (errors, latency, shifted predictions), promote after the last step. Exit 1
+    when not promoted."""
     from mlgate._errors import GateFailed
     from mlgate.cli._registry import open_registry
     from mlgate.deploy import RolloutPlan, run_rollout
@@ -118,7 +125,15 @@ def rollout_cmd(
         )
     if not shadow and weights[-1] != 100:
         weights.append(100)
-    plan = RolloutPlan(tuple(weights), step_seconds, min_requests, p99_ms, alpha, shadow)
+    plan = RolloutPlan(
+        tuple(weights),
+        step_seconds,
+        min_requests,
+        p99_ms,
+        alpha,
+        shadow,
+        max_prediction_shift=max_prediction_shift,
+    )
     with open_registry() as registry:
         done = run_rollout(
             registry, name, version, alias, plan, actor=default_actor(), say=click.echo

@@ -162,6 +162,8 @@ class DeployConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
         step_seconds: How long each canary step is observed.
         min_requests: Canary requests each step needs (fewer is inconclusive).
         p99_ms: The canary's p99 latency budget.
+        max_prediction_shift: Classifiers: the largest change in a predicted class's
+            share (0.1 = ten points) the canary may show against stable.
     """
 
     alias: str | None = None
@@ -169,3 +171,4 @@ class DeployConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     step_seconds: float = 60.0
     min_requests: int = 200
     p99_ms: float | None = None
+    max_prediction_shift: float | None = None

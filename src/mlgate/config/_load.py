@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from mlgate._errors import ConfigError, MlgateError, NotARepository
-from mlgate.config._gates import MetricGate
+from mlgate.config._gates import DeployConfig, MetricGate
 from mlgate.config._schema import Config, RemoteConfig, Stage
 
 CONFIG_NAME = "mlgate.yaml"
@@ -349,6 +349,10 @@ def _check_semantics(config: Config, filename: str, lines: dict[_Key, int]) -> N
         if problem:
             raise _fail(filename, lines, ("track", i), problem)
     _check_gates(config, filename, lines)
+    deploy_problem = _deploy_problem(config.deploy)
+    if deploy_problem is not None:
+        field, message = deploy_problem
+        raise _fail(filename, lines, ("deploy", field), message)
     for name, stage in config.stages.items():
         if not _STAGE_NAME.match(name):
             raise _fail(
@@ -401,6 +405,23 @@ def _check_gates(config: Config, filename: str, lines: dict[_Key, int]) -> None:
             raise _fail(filename, lines, ("gates", "metrics", name), problem)
     if gates.latency is not None and (gates.latency.batch < 1 or gates.latency.requests < 1):
         raise _fail(filename, lines, ("gates", "latency"), "batch and requests must be >= 1")
+
+
+def _deploy_problem(deploy: DeployConfig) -> tuple[str, str] | None:
+    """(the field, what is wrong with it), or None."""
+    steps = deploy.steps
+    if any(not 0 < w <= 100 for w in steps) or steps != sorted(set(steps)):
+        return "steps", "must be increasing percentages in 1..100, e.g. [10, 50]"
+    if deploy.step_seconds <= 0:
+        return "step_seconds", "must be more than 0"
+    if deploy.min_requests < 1:
+        return "min_requests", "must be at least 1"
+    if deploy.p99_ms is not None and deploy.p99_ms <= 0:
+        return "p99_ms", "must be more than 0"
+    shift = deploy.max_prediction_shift
+    if shift is not None and not 0 < shift < 1:
+        return "max_prediction_shift", "must lie between 0 and 1 (0.1 = ten points of share)"
+    return None
 
 
 def _metric_gate_problem(gate: MetricGate) -> str | None:

@@ -7,7 +7,7 @@ moves an alias.
 from __future__ import annotations
 
 from mlgate.deploy._actions import RolloutPlan, promote, rollback, run_rollout
-from mlgate.deploy._analysis import Totals, Verdict, analyse, totals
+from mlgate.deploy._analysis import Totals, Verdict, analyse, prediction_shift, totals
 from mlgate.deploy._sequential import Evidence, bernoulli_cs, msprt_harm
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "analyse",
     "bernoulli_cs",
     "msprt_harm",
+    "prediction_shift",
     "promote",
     "rollback",
     "run_rollout",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mlgate._errors import GateFailed, RegistryError
-from mlgate.deploy._analysis import analyse, totals
+from mlgate.deploy._analysis import Totals, analyse, totals
 from mlgate.registry import AliasEvent, Registry, Rollout
 
 Say = Callable[[str], None]
@@ -84,6 +84,18 @@ def rollback(
     )
 
 
+def _shares(stable: Totals, canary: Totals) -> str:
+    """The predicted classes' shares on both sides, when there are a few to show."""
+    a, b = stable.share(), canary.share()
+    labels = sorted(set(a) | set(b))
+    if not a or not b or len(labels) > 5:
+        return ""
+    pairs = ", ".join(
+        f"{label!r} {b.get(label, 0):.0%} vs {a.get(label, 0):.0%}" for label in labels
+    )
+    return f"\n  predicted classes, canary vs stable: {pairs}"
+
+
 @dataclass(frozen=True)
 class RolloutPlan:
     """How a rollout proceeds.
@@ -95,6 +107,9 @@ class RolloutPlan:
         p99_budget_ms: The canary's p99 latency budget, if any.
         alpha: The false-alarm rate of the always-valid tests.
         shadow: Mirror traffic instead of answering with the canary; never promotes.
+        max_prediction_shift: Classifiers: abort when some class's share of the
+            canary's predictions differs from stable's by more than this (0.1 = ten
+            points); None does not check.
     """
 
     steps: Sequence[int] = (10, 50, 100)
@@ -104,6 +119,7 @@ class RolloutPlan:
     alpha: float = 0.05
     shadow: bool = False
     poll: float = 1.0
+    max_prediction_shift: float | None = None
 
 
 def run_rollout(
@@ -145,6 +161,7 @@ def run_rollout(
                     alpha=plan.alpha,
                     p99_budget_ms=plan.p99_budget_ms,
                     buckets=LATENCY_BUCKETS_MS,
+                    max_prediction_shift=plan.max_prediction_shift,
                 )
                 if verdict.decision == "abort":
                     say(f"abort: {verdict.reason}")
@@ -167,6 +184,7 @@ def run_rollout(
             say(
                 f"  canary {canary.requests} requests, {canary.errors} errors; stable "
                 f"{stable.requests} requests, {stable.errors} errors: no evidence of harm"
+                + _shares(stable, canary)
             )
         if plan.shadow:
             rate = canary.disagreements / canary.compared if canary.compared else 0.0

@@ -255,6 +255,7 @@ class DeployLog:
                         compared=s.compared,
                         prediction_gap=s.prediction_gap,
                         updated_at=_now(),
+                        predictions=dict(s.predictions),
                     )
                 )
 
@@ -278,6 +279,7 @@ class DeployLog:
                 r.compared,
                 r.prediction_gap,
                 r.updated_at,
+                tuple(sorted((str(k), int(v)) for k, v in (r.predictions or {}).items())),
             )
             for r in rows
         ]

@@ -187,6 +187,7 @@ class ReplicaStats:
         disagreements: Shadow mode: requests where the canary's answer differed.
         compared: Shadow mode: requests answered by both.
         prediction_gap: Shadow mode: the sum of absolute differences of the answers.
+        predictions: Classifiers: how many rows were predicted as each class.
     """
 
     rollout_id: int
@@ -199,3 +200,4 @@ class ReplicaStats:
     compared: int
     prediction_gap: float
     updated_at: datetime
+    predictions: tuple[tuple[str, int], ...] = ()

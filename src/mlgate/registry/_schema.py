@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: The Alembic revision this code reads and writes (the head of migrations/versions).
-SCHEMA_REVISION = "0004_deploy"
+SCHEMA_REVISION = "0005_predictions"
 
 _naming = {
     "ix": "ix_%(column_0_label)s",
@@ -219,3 +219,4 @@ class ServeStatsRow(Base):
     compared: Mapped[int] = mapped_column(Integer)
     prediction_gap: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime]
+    predictions: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)

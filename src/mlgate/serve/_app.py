@@ -206,7 +206,7 @@ def create_app(
             metrics.errors.labels(*labels).inc()
             raise
         seconds = time.perf_counter() - started
-        counters.record(version, seconds, error=False)
+        counters.record(version, seconds, error=False, labels=pred.labels)
         metrics.latency.labels(config.name, str(version)).observe(seconds)
         if shadow is not None:
             shadows.submit(_compare, shadow, frame, pred, counters)
@@ -371,7 +371,9 @@ def _compare(shadow: Deployment, frame: Any, served: Predictions, counters: Coun
     except MlgateError:
         counters.record(shadow.version.version, time.perf_counter() - started, error=True)
         return
-    counters.record(shadow.version.version, time.perf_counter() - started, error=False)
+    counters.record(
+        shadow.version.version, time.perf_counter() - started, error=False, labels=pred.labels
+    )
     a, b = answer_vector(served), answer_vector(pred)
     try:
         gap = np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))

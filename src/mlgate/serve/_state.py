@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 LATENCY_BUCKETS_MS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
 """Upper bounds of the latency histogram replicas report (the last bucket is open)."""
 
+MAX_CLASSES = 50
+"""Predicted classes counted per version; more are not a class distribution worth
+comparing (an identifier, a regression rounded to integers), and counting stops."""
+
 
 @dataclass(frozen=True)
 class Deployment:
@@ -72,14 +76,28 @@ class Counters:
         self._lock = threading.Lock()
         self._data: dict[int, list[float]] = {}
         self._hist: dict[int, list[int]] = {}
+        self._classes: dict[int, dict[str, int]] = {}
 
-    def record(self, version: int, seconds: float, error: bool) -> None:
+    def record(
+        self, version: int, seconds: float, error: bool, labels: np.ndarray | None = None
+    ) -> None:
+        """One request: its latency, whether it failed, and the classes it predicted."""
         bucket = int(np.searchsorted(LATENCY_BUCKETS_MS, seconds * 1000.0))
+        counted: list[tuple[str, int]] = []
+        if labels is not None and labels.ndim == 1:
+            values, counts = np.unique(labels, return_counts=True)
+            if len(values) <= MAX_CLASSES:
+                counted = [(str(v), int(c)) for v, c in zip(values, counts, strict=True)]
         with self._lock:
             row = self._data.setdefault(version, [0, 0, 0, 0, 0.0])
             row[0] += 1
             row[1] += int(error)
             self._hist.setdefault(version, [0] * (len(LATENCY_BUCKETS_MS) + 1))[bucket] += 1
+            if counted:
+                classes = self._classes.setdefault(version, {})
+                for label, count in counted:
+                    if label in classes or len(classes) < MAX_CLASSES:
+                        classes[label] = classes.get(label, 0) + count
 
     def compare(self, version: int, disagreements: int, compared: int, gap: float) -> None:
         with self._lock:
@@ -107,6 +125,7 @@ class Counters:
                     int(self._data.get(v, [0, 0, 0, 0])[3]),
                     float(self._data.get(v, [0, 0, 0, 0, 0.0])[4]),
                     now,
+                    tuple(sorted(self._classes.get(v, {}).items())),
                 )
                 for v in versions
             ]
@@ -116,3 +135,4 @@ class Counters:
         with self._lock:
             self._data.clear()
             self._hist.clear()
+            self._classes.clear()
