@@ -65,7 +65,10 @@ def test_every_mlflow_format_gives_the_same_frame(body: dict[str, object]) -> No
         ({"instances": []}, "non-empty list of rows"),
         ({"instances": [[1, 2, "x"], {"a": 1}]}, "not a mix"),
         ({"inputs": {"a": [], "b": [], "c": []}}, "no rows"),
-        ({"dataframe_records": [{"a": None, "b": 2, "c": "y"}]}, "column 'a' row 0: a value is missing"),
+        (
+            {"dataframe_records": [{"a": None, "b": 2, "c": "y"}]},
+            "column 'a' row 0: a value is missing",
+        ),
     ],
 )
 def test_bad_mlflow_bodies_name_the_field(body: object, message: str) -> None:
@@ -159,3 +162,20 @@ def test_outputs() -> None:
     assert answer_vector(multi).tolist() == [0.9]
     assert answer_vector(Predictions(labels=np.array(["a"]))).tolist() == ["a"]
     assert v2_outputs(Predictions(labels=np.array(["a"])))[0]["datatype"] == "BYTES"
+
+
+def test_counters_count_predicted_classes_and_skip_what_is_not_a_class() -> None:
+    from mlgate.serve._state import MAX_CLASSES, Counters
+
+    counters = Counters()
+    counters.record(1, 0.001, error=False, labels=np.array(["benign", "malignant", "benign"]))
+    counters.record(1, 0.001, error=False, labels=np.array(["benign"]))
+    counters.record(1, 0.001, error=False, labels=np.array([None, "x", 1], dtype=object))
+    counters.record(1, 0.001, error=False, labels=np.arange(MAX_CLASSES + 1))  # an identifier
+    counters.record(1, 0.001, error=False, labels=np.ones((2, 2)))  # several outputs
+    counters.record(2, 0.001, error=True)
+    [one, two] = counters.snapshot(7, "host:1", [1, 2])
+    assert one.requests == 5 and one.predictions == (("benign", 3), ("malignant", 1))
+    assert two.errors == 1 and two.predictions == ()
+    counters.reset()
+    assert counters.snapshot(7, "host:1", [1])[0].predictions == ()

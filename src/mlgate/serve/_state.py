@@ -68,6 +68,18 @@ class Routing:
         return (self.canary if picked else self.stable), None
 
 
+def _count_classes(labels: np.ndarray) -> list[tuple[str, int]]:
+    """(class, rows) for each predicted class; none for more than MAX_CLASSES classes
+    or labels that cannot be told apart by sorting (mixed types in an object array)."""
+    try:
+        values, counts = np.unique(labels, return_counts=True)
+    except TypeError:
+        return []
+    if len(values) > MAX_CLASSES:
+        return []
+    return [(str(v), int(c)) for v, c in zip(values, counts, strict=True)]
+
+
 class Counters:
     """Per-version request counts, errors, latency histogram and shadow comparisons,
     cumulative since the server started. Thread-safe."""
@@ -85,9 +97,7 @@ class Counters:
         bucket = int(np.searchsorted(LATENCY_BUCKETS_MS, seconds * 1000.0))
         counted: list[tuple[str, int]] = []
         if labels is not None and labels.ndim == 1:
-            values, counts = np.unique(labels, return_counts=True)
-            if len(values) <= MAX_CLASSES:
-                counted = [(str(v), int(c)) for v, c in zip(values, counts, strict=True)]
+            counted = _count_classes(labels)
         with self._lock:
             row = self._data.setdefault(version, [0, 0, 0, 0, 0.0])
             row[0] += 1
