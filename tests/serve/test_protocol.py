@@ -10,6 +10,7 @@ from mlgate.serve._protocol import (
     BadInput,
     Column,
     answer_vector,
+    mlflow_matrix,
     parse_mlflow,
     parse_v2,
     predictions_json,
@@ -170,12 +171,63 @@ def test_counters_count_predicted_classes_and_skip_what_is_not_a_class() -> None
     counters = Counters()
     counters.record(1, 0.001, error=False, labels=np.array(["benign", "malignant", "benign"]))
     counters.record(1, 0.001, error=False, labels=np.array(["benign"]))
-    counters.record(1, 0.001, error=False, labels=np.array([None, "x", 1], dtype=object))
+    mixed = np.array([None, "x", 1] * 10, dtype=object)  # cannot be sorted: counted by text
+    counters.record(1, 0.001, error=False, labels=mixed)
     counters.record(1, 0.001, error=False, labels=np.arange(MAX_CLASSES + 1))  # an identifier
     counters.record(1, 0.001, error=False, labels=np.ones((2, 2)))  # several outputs
     counters.record(2, 0.001, error=True)
     [one, two] = counters.snapshot(7, "host:1", [1, 2])
-    assert one.requests == 5 and one.predictions == (("benign", 3), ("malignant", 1))
+    assert one.requests == 5
+    assert one.predictions == (("1", 10), ("None", 10), ("benign", 3), ("malignant", 1), ("x", 10))
     assert two.errors == 1 and two.predictions == ()
     counters.reset()
     assert counters.snapshot(7, "host:1", [1])[0].predictions == ()
+
+
+FLOATS = [Column("a", "float64"), Column("b", "float32")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"dataframe_split": {"columns": ["a", "b"], "data": [[1.5, 2], [2.5, 3.0]]}},
+        {"dataframe_split": {"data": [[1.5, 2], [2.5, 3.0]]}},
+        {"instances": [[1.5, 2], [2.5, 3.0]]},
+        {"inputs": [[1.5, 2], [2.5, 3.0]]},
+    ],
+)
+def test_numeric_rows_in_signature_order_become_one_matrix(body: dict[str, object]) -> None:
+    matrix = mlflow_matrix(body, FLOATS)
+    assert matrix is not None and matrix.dtype == np.float64
+    assert matrix.tolist() == [[1.5, 2.0], [2.5, 3.0]]
+    assert parse_mlflow(body, FLOATS).to_numpy().tolist() == matrix.tolist()  # the same input
+
+
+@pytest.mark.parametrize(
+    ("body", "columns"),
+    [
+        ({"dataframe_split": {"columns": ["b", "a"], "data": [[1.0, 2.0]]}}, FLOATS),
+        ({"dataframe_split": {"columns": ["a", "b"], "data": [[True, 2.0]]}}, FLOATS),
+        ({"dataframe_split": {"columns": ["a", "b"], "data": [[None, 2.0]]}}, FLOATS),
+        ({"dataframe_split": {"columns": ["a", "b"], "data": [["1", 2.0]]}}, FLOATS),
+        ({"dataframe_split": {"columns": ["a", "b"], "data": [[1.0]]}}, FLOATS),
+        ({"dataframe_split": {"columns": ["a", "b"], "data": []}}, FLOATS),
+        ({"dataframe_split": [[1.0, 2.0]]}, FLOATS),
+        ({"dataframe_records": [{"a": 1.0, "b": 2.0}]}, FLOATS),
+        ({"inputs": {"a": [1.0], "b": [2.0]}}, FLOATS),
+        ({"instances": [[1.0, 2.0]], "inputs": [[1.0, 2.0]]}, FLOATS),
+        ([[1.0, 2.0]], FLOATS),
+        ({"instances": [[1.5, 2, "x"]]}, COLS),  # not every column is a float
+        ({"instances": [[1.0, 2.0]]}, []),  # no signature
+    ],
+)
+def test_anything_else_takes_the_path_that_names_the_problem(
+    body: object, columns: list[Column]
+) -> None:
+    assert mlflow_matrix(body, columns) is None
+
+
+def test_numeric_strings_are_not_numbers() -> None:
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [["1", 2.0]]}}
+    with pytest.raises(BadInput, match="column 'a' row 0: expected a number .* got str '1'"):
+        parse_mlflow(body, FLOATS)

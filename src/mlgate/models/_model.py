@@ -27,21 +27,29 @@ class LoadedModel:
         task: ``classification`` or ``regression``.
         trusted: True when it was loaded from pickle (arbitrary code) on ``trust: true``.
         columns: The input columns it expects, in order, when it declares them.
+        accepts_arrays: It may be given a plain 2-D array whose columns are in the order
+            of ``columns`` (or of the signature) instead of a DataFrame: the server's fast
+            path for numeric rows.
     """
 
     flavor: str
     task: str
-    predict_fn: Callable[[pd.DataFrame], Predictions] = field(repr=False)
+    predict_fn: Callable[[pd.DataFrame | np.ndarray], Predictions] = field(repr=False)
     trusted: bool = False
     columns: tuple[str, ...] = ()
+    accepts_arrays: bool = False
 
-    def predict(self, frame: pd.DataFrame) -> Predictions:
-        """Predictions for every row of ``frame``.
+    def predict(self, frame: pd.DataFrame | np.ndarray) -> Predictions:
+        """Predictions for every row of ``frame`` (a 2-D array only when
+        ``accepts_arrays``; the caller guarantees its column order).
 
         Raises:
             ModelError: the model rejects the input (the message says why).
         """
-        if self.columns and tuple(frame.columns) != self.columns:
+        if isinstance(frame, np.ndarray):
+            if not self.accepts_arrays:
+                raise ModelError(f"the {self.flavor} model needs named columns, not an array")
+        elif self.columns and tuple(frame.columns) != self.columns:
             missing = [c for c in self.columns if c not in frame.columns]
             if missing:
                 raise InputRejected(
@@ -116,8 +124,8 @@ def _from_estimator(model: Any, flavor: str, trusted: bool, arrays: bool = False
 
     plain = not columns or (arrays and not _uses_column_names(model))
 
-    def predict(frame: pd.DataFrame) -> Predictions:
-        x = frame.to_numpy() if plain else frame
+    def predict(frame: pd.DataFrame | np.ndarray) -> Predictions:
+        x = frame if isinstance(frame, np.ndarray) or not plain else frame.to_numpy()
         if not is_classifier:
             return Predictions(values=np.asarray(model.predict(x), dtype=np.float64))
         proba = None
@@ -131,7 +139,7 @@ def _from_estimator(model: Any, flavor: str, trusted: bool, arrays: bool = False
         return Predictions(labels=np.asarray(labels), proba=proba, classes=classes)
 
     task = "classification" if is_classifier else "regression"
-    return LoadedModel(flavor, task, predict, trusted, columns)
+    return LoadedModel(flavor, task, predict, trusted, columns, accepts_arrays=plain)
 
 
 def _sklearn(path: str, trust: bool, arrays: bool = False) -> LoadedModel:

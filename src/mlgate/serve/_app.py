@@ -17,8 +17,8 @@ from fastapi import FastAPI, Request, Response
 from mlgate._errors import InputRejected, MlgateError
 from mlgate.serve._protocol import (
     BadInput,
-    Column,
     answer_vector,
+    mlflow_matrix,
     parse_mlflow,
     parse_v2,
     predictions_json,
@@ -31,9 +31,14 @@ from mlgate.serve._watch import ServeConfig, Watcher
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
+    import numpy as np
     import pandas as pd
 
     from mlgate.evaluate import Predictions
+
+    Parser = Callable[[Any, Deployment], pd.DataFrame | np.ndarray]
+    """A request body, for the version that answers it: a frame, or a matrix in the
+    signature's column order when the model takes arrays."""
 
 MAX_BODY = 10 * 1024 * 1024
 
@@ -175,7 +180,7 @@ def create_app(
 
     def serve(
         request: Request,
-        parse: Callable[[Any, list[Column]], pd.DataFrame],
+        parse: Parser,
         body: Any,
         endpoint: str,
         pinned: int | None,
@@ -193,7 +198,7 @@ def create_app(
             shadow = None
         if chosen is None:
             raise BadInput(f"'{config.name}@{config.alias}' has no version ready yet", 503)
-        frame = parse(body, chosen.columns)
+        frame = parse(body, chosen)
         version = chosen.version.version
         labels = (config.name, str(version), endpoint)
         metrics.requests.labels(*labels).inc()
@@ -211,12 +216,12 @@ def create_app(
         counters.record(version, seconds, error=False, labels=pred.labels)
         metrics.latency.labels(config.name, str(version)).observe(seconds)
         if shadow is not None:
-            shadows.submit(_compare, shadow, frame, pred, counters)
+            shadows.submit(_compare, shadow, chosen, frame, pred, counters)
         return chosen, pred
 
     async def handle(
         request: Request,
-        parse: Callable[[Any, list[Column]], pd.DataFrame],
+        parse: Parser,
         render: Callable[[Deployment, Predictions, Any], dict[str, Any]],
         endpoint: str,
         pinned: int | None = None,
@@ -261,7 +266,7 @@ def create_app(
             check_name(name)
         except BadInput as exc:
             return error(exc.status, str(exc))
-        return await handle(request, parse_v2, v2_render, "v2")
+        return await handle(request, _v2, v2_render, "v2")
 
     @app.post("/v2/models/{name}/versions/{version}/infer", tags=["v2"], openapi_extra=infer_doc)
     async def infer_version(name: str, version: str, request: Request) -> Response:
@@ -271,7 +276,7 @@ def create_app(
                 raise BadInput(f"version must be a number, not {version!r:.40}", 404)
         except BadInput as exc:
             return error(exc.status, str(exc))
-        return await handle(request, parse_v2, v2_render, "v2", int(version))
+        return await handle(request, _v2, v2_render, "v2", int(version))
 
     @app.post(
         "/invocations",
@@ -286,7 +291,7 @@ def create_app(
     async def invocations(request: Request) -> Response:
         return await handle(
             request,
-            parse_mlflow,
+            _mlflow,
             lambda _d, pred, _b: {"predictions": predictions_json(pred)},
             "mlflow",
         )
@@ -370,10 +375,34 @@ def _json_problem(body: bytes, exc: Exception) -> str:
     return f"the body is not valid JSON: {exc}"
 
 
-def _compare(shadow: Deployment, frame: Any, served: Predictions, counters: Counters) -> None:
+def _v2(body: Any, chosen: Deployment) -> pd.DataFrame:
+    return parse_v2(body, chosen.columns)
+
+
+def _mlflow(body: Any, chosen: Deployment) -> pd.DataFrame | np.ndarray:
+    """Numeric rows in the signature's order go to a model that takes arrays as one
+    matrix; everything else through the parser that validates and names each value."""
+    if chosen.model.accepts_arrays:
+        matrix = mlflow_matrix(body, chosen.columns)
+        if matrix is not None:
+            return matrix
+    return parse_mlflow(body, chosen.columns)
+
+
+def _compare(
+    shadow: Deployment,
+    served_by: Deployment,
+    frame: pd.DataFrame | np.ndarray,
+    served: Predictions,
+    counters: Counters,
+) -> None:
     """Shadow mode: the candidate answers too; count how often and how far it differs."""
     import numpy as np
 
+    if isinstance(frame, np.ndarray) and not shadow.model.accepts_arrays:
+        import pandas as pd
+
+        frame = pd.DataFrame(frame, columns=[c.name for c in served_by.columns], copy=False)
     started = time.perf_counter()
     try:
         pred = shadow.model.predict(frame)

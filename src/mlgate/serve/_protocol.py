@@ -95,8 +95,8 @@ def _coerce(col: Column, values: Sequence[Any]) -> Any:
             if (
                 fast.ndim == 1
                 and not col.dtype.startswith(("int", "uint"))
-                and not np.isnan(fast).any()  # None became NaN
-                and not any(type(v) is bool for v in values)
+                # numpy would take true, "1" and null (as NaN); only JSON numbers pass
+                and not any(type(v) is not float and type(v) is not int for v in values)
             ):
                 return fast
         except (TypeError, ValueError):
@@ -164,29 +164,58 @@ def parse_mlflow(body: Any, expected: list[Column]) -> pd.DataFrame:
     raise BadInput(f"{keys[0]} must be a list of objects or a list of lists, not a mix")
 
 
+def _float_matrix(names: list[Any], rows: list[Any], expected: list[Column]) -> np.ndarray | None:
+    """All-float rows as one matrix, converted in C; None when a column is not a float
+    or a value is not a plain number (the caller's slower path names it)."""
+    if not expected or not all(c.dtype.startswith("float") for c in expected):
+        return None
+    try:
+        matrix = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if (
+        matrix.ndim != 2
+        or matrix.shape[1] != len(names)
+        or not names
+        # numpy would take true, "1" and null (as NaN); only JSON numbers pass
+        or any(type(v) is not float and type(v) is not int for row in rows for v in row)
+    ):
+        return None
+    return matrix
+
+
+def mlflow_matrix(body: Any, expected: list[Column]) -> np.ndarray | None:
+    """The fast path of :func:`parse_mlflow`: ``dataframe_split`` (or ``instances`` /
+    ``inputs`` as lists of rows) of plain numbers, with the signature's float columns in
+    its order, as one matrix in that order. None for anything else."""
+    if not isinstance(body, dict) or len(body) != 1:
+        return None
+    ((key, value),) = body.items()
+    wanted = [c.name for c in expected]
+    if key == "dataframe_split" and isinstance(value, dict):
+        names, rows = value.get("columns") or wanted, value.get("data")
+    elif key in ("instances", "inputs"):
+        names, rows = wanted, value
+    else:
+        return None
+    if names != wanted or not isinstance(rows, list) or not rows:
+        return None
+    return _float_matrix(names, rows, expected)
+
+
 def _from_rows(
     names: list[Any], rows: list[Any], expected: list[Column], where: str
 ) -> pd.DataFrame:
-    if expected and all(c.dtype.startswith("float") for c in expected):
-        try:  # all-float rows: one C conversion of the whole matrix
-            matrix = np.asarray(rows, dtype=np.float64)
-        except (TypeError, ValueError):
-            matrix = None
-        if (
-            matrix is not None
-            and matrix.ndim == 2
-            and matrix.shape[1] == len(names) > 0
-            and not np.isnan(matrix).any()
-            and not any(type(v) is bool for row in rows for v in row)
-        ):
-            import pandas as pd
+    matrix = _float_matrix(names, rows, expected)
+    if matrix is not None:
+        import pandas as pd
 
-            frame = pd.DataFrame(matrix, columns=[str(n) for n in names], copy=False)
-            wanted = [c.name for c in expected]
-            if list(frame.columns) == wanted:
-                return frame
-            if set(wanted) <= set(frame.columns):
-                return frame[wanted]
+        frame = pd.DataFrame(matrix, columns=[str(n) for n in names], copy=False)
+        wanted = [c.name for c in expected]
+        if list(frame.columns) == wanted:
+            return frame
+        if set(wanted) <= set(frame.columns):
+            return frame[wanted]
     for i, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != len(names):
             raise BadInput(f"{where}[{i}] must be a list of {len(names)} values")

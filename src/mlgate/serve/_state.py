@@ -69,15 +69,21 @@ class Routing:
 
 
 def _count_classes(labels: np.ndarray) -> list[tuple[str, int]]:
-    """(class, rows) for each predicted class; none for more than MAX_CLASSES classes
-    or labels that cannot be told apart by sorting (mixed types in an object array)."""
-    try:
-        values, counts = np.unique(labels, return_counts=True)
-    except TypeError:
-        return []
-    if len(values) > MAX_CLASSES:
-        return []
-    return [(str(v), int(c)) for v, c in zip(values, counts, strict=True)]
+    """(class, rows) for each predicted class, by its text; none for more than
+    MAX_CLASSES classes."""
+    counted: dict[str, int] = {}
+    if len(labels) > 16:  # sorting in C; a few rows are cheaper to count in Python
+        try:
+            values, counts = np.unique(labels, return_counts=True)
+        except TypeError:  # mixed types in an object array cannot be sorted
+            pass
+        else:
+            counted = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    if not counted:
+        for value in labels.tolist():
+            key = str(value)
+            counted[key] = counted.get(key, 0) + 1
+    return list(counted.items()) if len(counted) <= MAX_CLASSES else []
 
 
 class Counters:
