@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TRAIN = '''\
+TRAIN = """\
 import sys
 import pandas as pd
 import skops.io as sio
@@ -18,7 +18,7 @@ train = pd.read_csv("data/train.csv")
 x, y = train.drop(columns=["target"]), train["target"]
 model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000)).fit(x, y)
 sio.dump(model, "models/model.skops")
-'''
+"""
 
 CONFIG = """\
 model:

@@ -145,7 +145,9 @@ def test_demo_runs_end_to_end_and_keeps_its_project(tmp_path: Path) -> None:
         assert "rollout-promoted" in kinds and "rollout-aborted" in kinds
         assert reg.gate_reports("churn", 3)[0].passed is False
         assert [e.to_version for e in reg.history("churn")] == [1, 2, 1]
-    servers = subprocess.run(["pgrep", "-f", "mlgate serve churn"], capture_output=True, text=True, check=False)
+    servers = subprocess.run(
+        ["pgrep", "-f", "mlgate serve churn"], capture_output=True, text=True, check=False
+    )
     assert servers.stdout.strip() == ""  # it stopped its server
     again = run_mlgate("demo", "--keep", str(keep), cwd=tmp_path)
     assert again.code == 2 and "is not empty" in again.err

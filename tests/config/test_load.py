@@ -58,7 +58,10 @@ def test_string_remote_becomes_remote_config() -> None:
             "stages:\n  train:\n    cmd: 5\n",
             "mlgate.yaml:3: stages.train.cmd: Expected `str`, got `int`",
         ),
-        ("stages:\n  train:\n    deps: [a]\n", "mlgate.yaml:2: stages.train: a stage needs either `cmd` (a command) or `tune` (a study)"),
+        (
+            "stages:\n  train:\n    deps: [a]\n",
+            "mlgate.yaml:2: stages.train: a stage needs either `cmd` (a command) or `tune` (a study)",
+        ),
         (
             "stages:\n  train:\n    cmd: x\n    depz: [a]\n",
             "mlgate.yaml:4: stages.train.depz: unknown key",

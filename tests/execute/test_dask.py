@@ -207,7 +207,9 @@ def test_an_unreachable_scheduler_is_a_clear_error(
 def test_dask_needs_a_remote_and_a_valid_executor(
     cli: Callable[..., Result], repo: Path, dask_scheduler: str
 ) -> None:
-    (repo / "mlgate.yaml").write_text("stages:\n  s:\n    cmd: echo hi > out.txt\n    outs: [out.txt]\n")
+    (repo / "mlgate.yaml").write_text(
+        "stages:\n  s:\n    cmd: echo hi > out.txt\n    outs: [out.txt]\n"
+    )
     done = cli("run", "--executor", dask_scheduler)
     assert done.code == 2
     assert "needs a remote store that its workers can reach" in done.err
@@ -221,5 +223,7 @@ def test_dask_needs_a_remote_and_a_valid_executor(
     (repo / "mlgate.yaml").write_text("executor: remote\n")
     done = cli("status")
     assert done.code == 2
-    assert "mlgate.yaml:1: executor: Invalid enum value 'remote'; expected one of: local, {dask: ..., connect_timeout: ...}" in done.err
-
+    assert (
+        "mlgate.yaml:1: executor: Invalid enum value 'remote'; expected one of: local, {dask: ..., connect_timeout: ...}"
+        in done.err
+    )
