@@ -98,6 +98,7 @@ def test_v2_infer_with_one_matrix_and_a_pinned_version(server: Server, project: 
         ("/invocations", b'{"instances": [[NaN]]}', 400, "NaN is not a number JSON allows"),
         ("/invocations", b'{"instances": [[-Infinity]]}', 400, "Infinity is not a number JSON"),
         ("/invocations", b'{"instances": [[1e400]]}', 400, "Number out of range"),
+        ("/invocations", b'{"note": "NaN", "instances": [[1]', 400, "not valid JSON: Input data"),
         (
             "/invocations",
             json.dumps({"dataframe_records": [{"mean_radius": "big"}]}).encode(),

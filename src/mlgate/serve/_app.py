@@ -368,7 +368,7 @@ def _json_problem(body: bytes, exc: Exception) -> str:
     """What is wrong with a body msgspec refused. NaN and Infinity, which Python's json
     would accept, are named: they are what a client serialising a dataframe sends."""
     for token in (b"NaN", b"Infinity"):
-        if token in body:
+        if token in body and "invalid character" in str(exc):
             return (
                 f"{token.decode()} is not a number JSON allows; send a value or leave the row out"
             )
