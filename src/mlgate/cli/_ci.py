@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def _step(title: str, out_dir: str) -> Iterator[None]:
+def _step(title: str, out_dir: str, *, gated: bool = False) -> Iterator[None]:
     """A collapsible group in GitHub Actions' log, a heading elsewhere. An error in the
     step still leaves a report: mlgate-report.md and junit.xml say which step failed
     and why, so the pull-request comment and the test report are never stale."""
@@ -30,7 +30,7 @@ def _step(title: str, out_dir: str) -> Iterator[None]:
         yield
     except MlgateError as exc:
         if exc.exit_code == 2:
-            _write_error(out_dir, title, str(exc), gated=title == "deploy")
+            _write_error(out_dir, title, str(exc), gated=gated)
         raise
     finally:
         if github:
@@ -102,7 +102,7 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int, no_push:
             )
     if project.config.remote_config is not None:
         with _step("pull data and the run cache", out_dir):
-            _share(project, jobs, up=False)
+            _pull(project, jobs)
     with _step("run the pipeline", out_dir):
         from mlgate.cli._pipeline import run_cmd
 
@@ -126,17 +126,38 @@ def ci_group(ctx: click.Context, deploy: bool, out_dir: str, jobs: int, no_push:
     if not report.passed:
         raise GateFailed(f"{version.ref} failed {len(report.failed)} gate(s); see mlgate-report.md")
     if deploy:
-        with _step("deploy", out_dir):
+        with _step("deploy", out_dir, gated=True):
             _deploy(project, version.version, out_dir)
 
 
-def _push(project: Project, jobs: int) -> None:
-    """Share what the run produced. A remote this job may only read (a common setup
-    for pull requests) is a warning, not an error: the verdict does not depend on it."""
-    from mlgate._errors import RemoteError
+def _pull(project: Project, jobs: int) -> None:
+    """Before the run: the tracked data and the run cache from the remote."""
+    from mlgate.pipeline._share import pull_run_cache
+    from mlgate.store import Workspace, open_remote, pull
 
+    remote = open_remote(project.config.remote_config)
+    with Workspace.for_project(project) as ws:
+        entries = pull_run_cache(ws, remote, jobs=jobs * 8)
+        fetched, restored = pull(ws, remote, jobs=jobs * 8)
+    click.echo(
+        f"run cache: {entries.entries} new entr(ies); data: {fetched.transferred} object(s) "
+        f"fetched, {len(restored)} path(s) checked out"
+    )
+
+
+def _push(project: Project, jobs: int) -> None:
+    """After the run: the tracked data and the run cache (with the outputs it names) to
+    the remote. A remote this job may only read (a common setup for pull requests) is a
+    warning, not an error: the verdict does not depend on it."""
+    from mlgate._errors import RemoteError
+    from mlgate.pipeline._share import push_run_cache
+    from mlgate.store import Workspace, open_remote, push
+
+    remote = open_remote(project.config.remote_config)
     try:
-        _share(project, jobs, up=True)
+        with Workspace.for_project(project) as ws:
+            pushed = push(ws, remote, jobs=jobs * 8)
+            entries = push_run_cache(ws, remote, jobs=jobs * 8)
     except RemoteError as exc:
         prefix = "::warning::" if os.environ.get("GITHUB_ACTIONS") == "true" else "warning: "
         click.echo(
@@ -144,28 +165,10 @@ def _push(project: Project, jobs: int) -> None:
             f"again: {exc}. Give this job write access to the remote, or pass --no-push.",
             err=True,
         )
-
-
-def _share(project: Project, jobs: int, *, up: bool) -> None:
-    """Before the run, pull tracked data and the run cache; after it, push them."""
-    from mlgate.pipeline._share import pull_run_cache, push_run_cache
-    from mlgate.store import Workspace, open_remote, pull, push
-
-    remote = open_remote(project.config.remote_config)
-    with Workspace.for_project(project) as ws:
-        if up:
-            pushed = push(ws, remote, jobs=jobs * 8)
-            entries = push_run_cache(ws, remote, jobs=jobs * 8)
-            click.echo(
-                f"data: {pushed.transferred} object(s) pushed; run cache: {entries.entries} "
-                f"entr(ies) pushed ({entries.objects.transferred} object(s))"
-            )
-            return
-        entries = pull_run_cache(ws, remote, jobs=jobs * 8)
-        fetched, restored = pull(ws, remote, jobs=jobs * 8)
+        return
     click.echo(
-        f"run cache: {entries.entries} new entr(ies); data: {fetched.transferred} object(s) "
-        f"fetched, {len(restored)} path(s) checked out"
+        f"data: {pushed.transferred} object(s) pushed; run cache: {entries.entries} "
+        f"entr(ies) pushed ({entries.objects.transferred} object(s))"
     )
 
 
