@@ -3,9 +3,11 @@ and 8 processes moving one alias at once."""
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,12 +73,12 @@ def test_an_unopenable_sqlite_path(tmp_path: Path) -> None:
         Registry(f"sqlite:///{tmp_path / 'file' / 'registry.db'}")
 
 
-def _mover(url: str, seed: int, attempts: int) -> int:
+def _mover(url: str, seed: int | str, attempts: int | str) -> int:
     """Move the alias `attempts` times by compare-and-set; returns the moves that won."""
-    rng = random.Random(seed)
+    rng = random.Random(int(seed))
     won = 0
     with Registry(url) as reg:
-        for _ in range(attempts):
+        for _ in range(int(attempts)):
             current = reg.alias("m", "production")
             target = rng.choice([v for v in (1, 2, 3) if v != current])
             try:
@@ -92,9 +94,7 @@ def _race(url: str) -> None:
         for _ in range(3):
             reg.register("m", artifact_digest="a" * 64, flavor="sklearn")
         reg.set_alias("m", "production", 1, expected=None, reason="start")
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(8) as pool:
-        wins = pool.starmap(_mover, [(url, seed, 12) for seed in range(8)])
+    wins = _run_movers(url, processes=8, attempts=12)
     with Registry(url) as reg:
         events = reg.history("m", "production")
         assert len(events) == 1 + sum(wins)  # exactly the moves that won
@@ -102,6 +102,48 @@ def _race(url: str) -> None:
             assert after.from_version == before.to_version  # no lost update
         assert reg.alias("m", "production") == events[-1].to_version
     assert sum(wins) >= 8  # every process got some moves in
+
+
+def _run_movers(url: str, *, processes: int, attempts: int, timeout: float = 180.0) -> list[int]:
+    """Start ``processes`` separate interpreters running :func:`_mover` at once.
+
+    Plain processes rather than a multiprocessing pool: a pool waits forever for the
+    result of a worker that died or hung, while these are killed after ``timeout``
+    seconds and their output is shown.
+    """
+    code = (
+        "import faulthandler, sys;"  # a hung mover prints where it hangs, then exits
+        f"faulthandler.dump_traceback_later({timeout - 15}, exit=True);"
+        "from tests.registry.test_failures import _mover; print(_mover(*sys.argv[1:]))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    movers = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, url, str(seed), str(attempts)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(processes)
+    ]
+    deadline = time.monotonic() + timeout
+    outputs: list[tuple[int | None, str, str]] = []
+    try:
+        for mover in movers:
+            try:
+                out, err = mover.communicate(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                mover.kill()
+                out, err = mover.communicate()
+            outputs.append((mover.returncode, out, err))
+    finally:
+        for mover in movers:
+            mover.kill()
+            mover.wait()
+    failed = [f"exit {rc}:\n{err}" for rc, _, err in outputs if rc != 0]
+    assert not failed, f"{len(failed)} of {processes} movers failed or hung:\n" + "\n".join(failed)
+    return [int(out.split()[-1]) for _, out, _ in outputs]
 
 
 def test_eight_processes_move_one_alias_on_sqlite(tmp_path: Path) -> None:
