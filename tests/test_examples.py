@@ -128,11 +128,12 @@ def test_the_churn_example_in_pull_request_and_main_branch_jobs(
     assert "re-using the gate report stored with churn@2" in merged.out
     assert "churn@production: 1 -> 2" in merged.out
 
-    # A pull request that degrades the model (it loses its strongest feature) fails.
+    # A pull request that degrades the model (support calls per week in its training
+    # data, per month when it is evaluated and served) fails.
     def degrade() -> None:
         (team.dev / "params.yaml").write_text("degrade: true\n")
 
-    team.commit("degrade", "drop support_calls", degrade)
+    team.commit("degrade", "count support calls per week", degrade)
     worse = team.ci("degrade")
     assert worse.code == 1, worse.out + worse.err
     assert team.trained() and "churn@3 failed" in worse.err

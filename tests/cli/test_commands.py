@@ -139,10 +139,12 @@ def test_demo_runs_end_to_end_and_keeps_its_project(tmp_path: Path) -> None:
     from mlgate.registry import Registry
 
     with Registry("sqlite:///.mlgate/registry.db", root=str(keep / "churn")) as reg:
-        assert [v.version for v in reg.versions("churn")] == [1, 2, 3, 4]
+        assert [v.version for v in reg.versions("churn")] == [1, 2, 3]
         assert reg.alias("churn", "production") == 1  # rolled back at the end
-        kinds = [e.kind for e in reg.deploy_events("churn")]
-        assert "rollout-promoted" in kinds and "rollout-aborted" in kinds
+        events = {e.kind: e for e in reg.deploy_events("churn")}
+        assert events["rollout-promoted"].version == 2
+        aborted = events["rollout-aborted"]  # the forced v3: no errors, shifted predictions
+        assert aborted.version == 3 and "a shift of at least" in aborted.message, aborted.message
         assert reg.gate_reports("churn", 3)[0].passed is False
         assert [e.to_version for e in reg.history("churn")] == [1, 2, 1]
     servers = subprocess.run(

@@ -154,11 +154,24 @@ def _serve(project: Path, port: int) -> subprocess.Popen[bytes]:
     raise MlgateError("the demo's model server did not become ready within 60 s")
 
 
+def _live_rows(project: Path, n: int = 1000) -> list[dict[str, object]]:
+    """Requests as the live system would send them: customers of the current data,
+    encoded as the example's prepare stage encodes them."""
+    import pandas as pd
+
+    customers = pd.read_csv(project / "data" / "customers.csv")
+    encoded = pd.get_dummies(customers, columns=["plan"], dtype=float)
+    columns = pd.read_csv(project / "data" / "test.csv", nrows=0).columns.drop("churned")
+    rows: list[dict[str, object]] = (
+        encoded[columns].sample(n, random_state=0).to_dict(orient="records")
+    )
+    return rows
+
+
 def _tell(base: Path) -> None:
     import socket
 
     import httpx
-    import pandas as pd
 
     project = base / "churn"
     shutil.copytree(_example(), project, ignore=shutil.ignore_patterns("__pycache__"))
@@ -187,8 +200,7 @@ def _tell(base: Path) -> None:
     server = _serve(project, port)
     try:
         url = f"http://127.0.0.1:{port}/invocations"
-        rows = pd.read_csv(project / "data" / "test.csv").drop(columns=["churned"])
-        records = rows.head(200).to_dict(orient="records")
+        records = _live_rows(project)
         answer = httpx.post(url, json={"dataframe_records": records[:3]})
         s.say(
             f"POST /invocations -> {answer.json()} from version {answer.headers['x-model-version']}"
@@ -203,6 +215,7 @@ def _tell(base: Path) -> None:
         )
         s.run("mlgate", "status")
         s.run("mlgate", "add", "data/customers.csv", "-q")
+        records = _live_rows(project)  # live traffic comes from the new market now
         with _Traffic(url, records) as traffic:
             s.run("mlgate", "ci", "--deploy")
         s.say(f"During the canary: {traffic.summary()}.")
@@ -210,35 +223,37 @@ def _tell(base: Path) -> None:
         version = httpx.get(health).headers["x-model-version"]
         s.say(f"The server now answers with version {version}.")
 
-        s.chapter("5. A worse model (it lost its strongest feature) is blocked by the gates")
+        s.chapter("5. A worse model (a unit bug in its training data) is blocked by the gates")
+        s.say(
+            "The training extract counts support calls per week instead of per month, so "
+            "the model overrates every call and flags far too many customers."
+        )
         (project / "params.yaml").write_text("degrade: true\n")
         s.run("mlgate", "ci", expect=1)
         (project / "params.yaml").write_text("degrade: false\n")
 
-        s.chapter("6. Forced out anyway, a broken build is caught by the canary and rolled back")
-        s.run(
-            "mlgate",
-            "register",
-            "churn",
-            "models/model.skops",
-            "--flavor",
-            "python:src.broken:load",
-        )
+        s.chapter("6. Forced out anyway, version 3 is caught by the canary and rolled back")
         with _Traffic(url, records) as traffic:
             s.run(
                 "mlgate",
                 "rollout",
                 "churn",
-                "4",
+                "3",
                 "--steps",
                 "20,50",
                 "--step-seconds",
                 "4",
                 "--min-requests",
                 "30",
+                "--max-prediction-shift",
+                "0.15",
                 expect=1,
             )
-        s.say(f"During the canary: {traffic.summary()}; production stayed on version 2.")
+        s.say(
+            f"During the canary: {traffic.summary()}. Version 3 answered without errors, "
+            "but it called far more customers churners than version 2 does on the same "
+            "traffic: the analysis aborted it, and production stayed on version 2."
+        )
 
         s.chapter("7. A manual rollback: every server follows within a second")
         s.run("mlgate", "rollback", "churn", "--reason", "demo: back to the first model")
@@ -259,5 +274,5 @@ def _tell(base: Path) -> None:
         "Data versioned by content; a pipeline that tunes and trains, cached; paired "
         "statistical gates that let a sound model through, block a worse one and say why; "
         "a server that follows its alias; a canary that promoted a good version and "
-        "aborted a broken one by itself; and a rollback without a restart."
+        "aborted a bad one by itself; and a rollback without a restart."
     )
