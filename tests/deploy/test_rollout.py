@@ -207,6 +207,15 @@ def test_rollout_cli_exit_codes(project: Path) -> None:
         cwd=project,
     )
     assert done.code == 1 and "was not promoted (inconclusive)" in done.err
+    # For the project's own model, what the flags leave out comes from `deploy:`.
+    with (project / "mlgate.yaml").open("a") as fh:
+        fh.write(
+            "model: {name: cancer, path: models/v1.skops, flavor: sklearn}\n"
+            "deploy: {steps: [100], step_seconds: 0.5, min_requests: 5}\n"
+        )
+    done = run_mlgate("rollout", "cancer", "2", cwd=project)
+    assert done.code == 1 and "was not promoted (inconclusive)" in done.err
+    assert "step 1/1: canary at 100%" in done.out and "cancer@2 against cancer@1" in done.out
     done = run_mlgate("promote", "cancer", "2", cwd=project)
     assert done.code == 1 and "has no gate report" in done.err
     done = run_mlgate("promote", "cancer", "2", "--force", "--reason", "trust me", cwd=project)

@@ -75,31 +75,39 @@ def serve_cmd(
 @click.command("rollout")
 @click.argument("name")
 @click.argument("version", type=int)
-@click.option("--alias", default="production", show_default=True)
-@click.option("--steps", default="10,50,100", show_default=True, help="Canary weights in percent.")
-@click.option("--step-seconds", default=60.0, show_default=True, type=click.FloatRange(0.1))
+@click.option("--alias", help="[default: deploy.alias, the model's champion, or production]")
+@click.option("--steps", help="Canary weights in percent. [default: deploy.steps or 10,50,100]")
+@click.option(
+    "--step-seconds",
+    type=click.FloatRange(0.1),
+    help="How long each step is observed. [default: deploy.step_seconds or 60]",
+)
 @click.option(
     "--min-requests",
-    default=200,
-    show_default=True,
     type=click.IntRange(1),
-    help="Canary requests each step needs; fewer is inconclusive.",
+    help="Canary requests each step needs; fewer is inconclusive. [default: "
+    "deploy.min_requests or 200]",
 )
-@click.option("--p99-ms", type=click.FloatRange(0, min_open=True), help="Canary p99 budget.")
+@click.option(
+    "--p99-ms",
+    type=click.FloatRange(0, min_open=True),
+    help="Canary p99 budget. [default: deploy.p99_ms]",
+)
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0.0001, 0.5))
 @click.option("--shadow", is_flag=True, help="Mirror traffic to VERSION without answering with it.")
 @click.option(
     "--max-prediction-shift",
     type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    help="Abort when a predicted class's share moves more than this (0.1 = ten points).",
+    help="Abort when a predicted class's share moves more than this (0.1 = ten points). "
+    "[default: deploy.max_prediction_shift]",
 )
 def rollout_cmd(
     name: str,
     version: int,
-    alias: str,
-    steps: str,
-    step_seconds: float,
-    min_requests: int,
+    alias: str | None,
+    steps: str | None,
+    step_seconds: float | None,
+    min_requests: int | None,
     p99_ms: float | None,
     alpha: float,
     shadow: bool,
@@ -107,12 +115,48 @@ def rollout_cmd(
 ) -> None:
     """Roll VERSION out behind NAME@ALIAS step by step; abort by itself on evidence of
     harm (errors, latency, shifted predictions), promote after the last step. Exit 1
-    when not promoted."""
+    when not promoted.
+
+    For the model of mlgate.yaml, options not given come from its `deploy:` section,
+    as for `mlgate ci --deploy`."""
     from mlgate._errors import GateFailed
     from mlgate.cli._registry import open_registry
+    from mlgate.config import DeployConfig
     from mlgate.deploy import RolloutPlan, run_rollout
     from mlgate.registry import default_actor
 
+    config = load_project().config
+    ours = config.model is not None and config.model.name == name
+    deploy = config.deploy if ours else DeployConfig()
+    champion = config.model.champion if ours and config.model is not None else "production"
+    weights = _weights(steps) if steps is not None else list(deploy.steps) or [10, 50, 100]
+    if not shadow and weights[-1] != 100:
+        weights.append(100)
+    plan = RolloutPlan(
+        tuple(weights),
+        step_seconds if step_seconds is not None else deploy.step_seconds,
+        min_requests if min_requests is not None else deploy.min_requests,
+        p99_ms if p99_ms is not None else deploy.p99_ms,
+        alpha,
+        shadow,
+        max_prediction_shift=(
+            max_prediction_shift
+            if max_prediction_shift is not None
+            else deploy.max_prediction_shift
+        ),
+    )
+    alias = alias or deploy.alias or champion
+    with open_registry() as registry:
+        done = run_rollout(
+            registry, name, version, alias, plan, actor=default_actor(), say=click.echo
+        )
+    click.echo(f"rollout {done.id}: {done.status}")
+    if done.status != "promoted" and not shadow:
+        raise GateFailed(f"{name}@{version} was not promoted ({done.status}): {done.reason}")
+
+
+def _weights(steps: str) -> list[int]:
+    """``--steps``: increasing percentages, e.g. ``10,50,100``."""
     try:
         weights = [int(s) for s in steps.split(",")]
     except ValueError:
@@ -123,24 +167,7 @@ def rollout_cmd(
         raise click.BadParameter(
             "use increasing percentages in 1..100, e.g. 10,50,100", param_hint="--steps"
         )
-    if not shadow and weights[-1] != 100:
-        weights.append(100)
-    plan = RolloutPlan(
-        tuple(weights),
-        step_seconds,
-        min_requests,
-        p99_ms,
-        alpha,
-        shadow,
-        max_prediction_shift=max_prediction_shift,
-    )
-    with open_registry() as registry:
-        done = run_rollout(
-            registry, name, version, alias, plan, actor=default_actor(), say=click.echo
-        )
-    click.echo(f"rollout {done.id}: {done.status}")
-    if done.status != "promoted" and not shadow:
-        raise GateFailed(f"{name}@{version} was not promoted ({done.status}): {done.reason}")
+    return weights
 
 
 @click.command("rollback")
