@@ -174,6 +174,8 @@ def test_ci_templates_parse_and_run_the_documented_commands(
             "pip install mlgate",
             "mlgate ci --deploy",  # it pushes outputs and the run cache itself
         ]
+        assert deploy["concurrency"] == {"group": "mlgate-deploy", "cancel-in-progress": False}
+        assert deploy["steps"][-1]["if"] == "always()"  # the deploy report is kept too
         assert any(
             s.get("uses", "").startswith("actions/cache") and s["with"]["path"] == ".mlgate/cache"
             for s in gate["steps"]
@@ -181,6 +183,8 @@ def test_ci_templates_parse_and_run_the_documented_commands(
     else:
         assert workflow["mlgate-gate"]["script"] == ["mlgate ci"]
         assert workflow["mlgate-deploy"]["script"] == ["mlgate ci --deploy"]
+        assert workflow["mlgate-deploy"]["resource_group"] == "mlgate-deploy"
+        assert workflow["mlgate-deploy"]["artifacts"]["when"] == "always"
         assert workflow["default"]["cache"]["paths"] == [".mlgate/cache"]
         assert workflow["mlgate-gate"]["artifacts"]["reports"]["junit"] == "junit.xml"
     again = cli("ci", "init", platform)
