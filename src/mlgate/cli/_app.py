@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("mlgate.cli._serve:rollback_cmd", "Move an alias back to its previous version."),
     "promote": ("mlgate.cli._serve:promote_cmd", "Point an alias at a version that passed."),
     "ci": ("mlgate.cli._ci:ci_group", "Pull, run, register, gate, report (and --deploy)."),
+    "ui": ("mlgate.cli._ui:ui_cmd", "Browse models, runs and gate reports in a browser."),
     "demo": ("mlgate.cli._demo:demo_cmd", "Run the bundled example end to end."),
 }
 
