@@ -134,7 +134,7 @@ def test_demo_runs_end_to_end_and_keeps_its_project(tmp_path: Path) -> None:
     keep = tmp_path / "demo"
     result = run_mlgate("demo", "--keep", str(keep), cwd=tmp_path, timeout=300)
     assert result.code == 0, result.err + result.out
-    assert "Done" in result.out
+    assert "Done" in result.out and "`mlgate ui` there shows it" in result.out
     assert (keep / "churn" / "mlgate.lock" / "paths" / "data" / "customers.csv.json").exists()
     from mlgate.registry import Registry
 

@@ -183,8 +183,9 @@ def test_a_report_not_written_by_mlgate_shows_its_verdict(browser: Any, ui: str)
         ("/runs/abc", 404, "'abc' is not a run number"),
         ("/runs?limit=0", 400, "limit must be between 1 and 10000"),
         ("/runs?limit=x", 400, "valid integer"),
-        ("/../../etc/passwd", 404, ""),
-        ("/models/churn/1/extra", 404, ""),
+        ("/models/churn/%D9%A3", 404, "is not a version number"),  # an Arabic-Indic 3
+        ("/../../etc/passwd", 404, "GET /etc/passwd: Not Found"),
+        ("/models/churn/1/extra", 404, "Not Found"),
     ],
 )
 def test_bad_paths_get_a_4xx_page_that_says_what_is_wrong(
@@ -197,7 +198,8 @@ def test_bad_paths_get_a_4xx_page_that_says_what_is_wrong(
 
 
 def test_post_is_refused_and_nothing_is_written(ui: str, project: Path) -> None:
-    assert httpx.post(f"{ui}/models/churn").status_code == 405
+    refused = httpx.post(f"{ui}/models/churn")
+    assert refused.status_code == 405 and "Method Not Allowed" in refused.text
     with Registry("sqlite:///.mlgate/registry.db", root=str(project)) as reg:
         assert reg.alias("churn", "production") == 2
 

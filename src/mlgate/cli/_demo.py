@@ -76,6 +76,8 @@ def demo_cmd(keep: str | None) -> None:
     finally:
         if not keep:
             shutil.rmtree(base, ignore_errors=True)
+    if keep:
+        click.echo(f"The project is in {base / 'churn'}; `mlgate ui` there shows it in a browser.")
 
 
 def _example() -> Path:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from mlgate._errors import NotFound, RegistryError, RegistryUnavailable
+from mlgate._errors import NotFound, RegistryError, RegistryUnavailable, SchemaMismatch
 from mlgate.dashboard._plots import line_chart
 
 if TYPE_CHECKING:
@@ -58,14 +58,17 @@ def create_app(registry_url: str, root: str | None = None) -> FastAPI:
             return render(state["registry"])
         except NotFound as exc:
             return error(404, "Not found", str(exc))
-        except RegistryUnavailable as exc:
+        except (RegistryUnavailable, SchemaMismatch) as exc:
             return error(503, "Registry unavailable", str(exc))
         except RegistryError as exc:
             return error(400, "Bad request", str(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> HTMLResponse:
-        return error(exc.status_code, "Not found" if exc.status_code == 404 else "Error", "")
+    async def http_error(request: Request, exc: HTTPException) -> HTMLResponse:
+        from http import HTTPStatus
+
+        title = HTTPStatus(exc.status_code).phrase
+        return error(exc.status_code, title, f"{request.method} {request.url.path}: {title}")
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> HTMLResponse:
@@ -81,7 +84,7 @@ def create_app(registry_url: str, root: str | None = None) -> FastAPI:
 
     @app.get("/models/{name}/{version}", response_class=HTMLResponse)
     def version(name: str, version: str) -> HTMLResponse:
-        number = _number(version, "version")
+        number = _number(version)
         if number is None:
             return error(404, "Not found", f"{version!r} is not a version number of {name}")
         return view(lambda reg: page("version.html", **_version_page(reg, name, number)))
@@ -94,7 +97,7 @@ def create_app(registry_url: str, root: str | None = None) -> FastAPI:
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run(run_id: str) -> HTMLResponse:
-        number = _number(run_id, "run")
+        number = _number(run_id)
         if number is None:
             return error(404, "Not found", f"{run_id!r} is not a run number")
         return view(lambda reg: page("run.html", **_run_page(reg, number)))
@@ -116,8 +119,9 @@ def _templates() -> Environment:
     return env
 
 
-def _number(text: str, _what: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
+def _number(text: str) -> int | None:
+    """A version or run number from a path: ASCII digits that fit the database."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 def _model_page(reg: Registry, name: str) -> dict[str, Any]:
