@@ -152,6 +152,7 @@ def test_clicking_from_the_models_to_a_version_its_gates_and_its_run(browser: An
     assert "data/train.csv" in page.locator("#lineage").inner_text()
     gates = page.locator("table.gates").inner_text()
     assert "auc_not_worse" in gates and "gain -0.01" in gates
+    assert page.locator("h3 a").get_attribute("href") == "/models/churn/1"  # the champion
     page.click("#lineage >> a")
     assert page.title().startswith("Run ")
     assert page.locator("svg.chart[aria-label=loss] circle").count() == 5
