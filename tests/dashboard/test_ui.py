@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from mlgate.config import init_project
 from mlgate.dashboard import line_chart
 from mlgate.evaluate import GateReport, GateResult
-from mlgate.registry import Registry
+from mlgate.registry import Registry, ReplicaStats
 from tests.conftest import free_port, run_mlgate
 
 CHROMIUM = "/usr/bin/chromium"
@@ -90,6 +91,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         reg.record_deploy_event("churn", "production", 2, "rollout-started", "canary at 10%", "t")
         reg.set_alias("churn", "production", 2, expected=1, reason=XSS)
         reg.save_gate_report("churn", 3, {"passed": False}, passed=False, champion=None, actor="t")
+        rollout = reg.start_rollout("churn", "production", 3, weight=0.2, shadow=False, actor="t")
+        now = datetime.now(UTC)
+        reg.report_stats(
+            [
+                ReplicaStats(rollout.id, "r1", 3, 40, 2, (40,), 0, 0, 0.0, now),
+                ReplicaStats(rollout.id, "r2", 3, 10, 1, (10,), 0, 0, 0.0, now),
+                ReplicaStats(rollout.id, "r1", 2, 150, 0, (150,), 0, 0, 0.0, now),
+            ]
+        )
         reg.register("empty-model", artifact_digest="d" * 64, flavor="onnx")
     return root
 
@@ -138,6 +148,9 @@ def test_clicking_from_the_models_to_a_version_its_gates_and_its_run(browser: An
     assert "production → 2" in page.locator("#models").inner_text()
     page.click("text=churn")
     assert page.title() == "churn · mlgate"
+    rollout = page.locator("#rollouts").inner_text()
+    assert "v3 against v2" in rollout and "canary at 20%" in rollout
+    assert "v3: 50 requests, 3 errors" in rollout and "v2: 150 requests, 0 errors" in rollout
     versions = page.locator("#versions").inner_text()
     assert "passed" in versions and "failed" in versions
     chart = page.locator("svg.chart[aria-label=test_auc]")

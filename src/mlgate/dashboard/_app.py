@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from mlgate.evaluate import GateReport
-    from mlgate.registry import Registry
+    from mlgate.registry import Registry, Rollout
 
 
 def create_app(registry_url: str, root: str | None = None) -> FastAPI:
@@ -151,12 +151,31 @@ def _model_page(reg: Registry, name: str) -> dict[str, Any]:
     )
     return {
         "model": model,
+        "rollouts": _running(reg, name, model.aliases),
         "versions": list(reversed(versions)),
         "by_version": by_version,
         "charts": charts,
         "verdicts": verdicts,
         "timeline": timeline,
     }
+
+
+def _running(
+    reg: Registry, name: str, aliases: Mapping[str, int]
+) -> list[tuple[Rollout, dict[int, tuple[int, int]]]]:
+    """The rollouts running behind the model's aliases, each with the requests and
+    errors every version answered so far (summed over the replicas)."""
+    running = []
+    for alias in sorted(aliases):
+        rollout = reg.active_rollout(name, alias)
+        if rollout is None:
+            continue
+        totals: dict[int, tuple[int, int]] = {}
+        for stats in reg.rollout_stats(rollout.id):
+            requests, errors = totals.get(stats.version, (0, 0))
+            totals[stats.version] = (requests + stats.requests, errors + stats.errors)
+        running.append((rollout, totals))
+    return running
 
 
 def _version_page(reg: Registry, name: str, number: int) -> dict[str, Any]:
