@@ -273,7 +273,8 @@ def _deploy(project: Project, version: int, out_dir: str) -> None:
 
 def _roll_out(project: Project, version: int) -> tuple[str, bool]:
     from mlgate.cli._registry import open_registry
-    from mlgate.deploy import RolloutPlan, promote, run_rollout
+    from mlgate.cli._serve import rollout_plan
+    from mlgate.deploy import promote, run_rollout
     from mlgate.registry import default_actor
 
     model = project.config.model
@@ -295,16 +296,14 @@ def _roll_out(project: Project, version: int) -> tuple[str, bool]:
                 actor=default_actor(),
             )
             return f"{model.name}@{alias}: {event.from_version} -> {event.to_version}", True
-        steps = sorted(set(settings.steps) | {100})
-        plan = RolloutPlan(
-            tuple(steps),
-            settings.step_seconds,
-            settings.min_requests,
-            settings.p99_ms,
-            max_prediction_shift=settings.max_prediction_shift,
-        )
         done = run_rollout(
-            registry, model.name, version, alias, plan, actor=default_actor(), say=click.echo
+            registry,
+            model.name,
+            version,
+            alias,
+            rollout_plan(settings),
+            actor=default_actor(),
+            say=click.echo,
         )
     if done.status != "promoted":
         return f"the rollout of {model.name}@{version} ended {done.status}: {done.reason}", False

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
 
-from mlgate.config import load_project
+import click
+import msgspec
+
+from mlgate.config import DeployConfig, load_project
+
+if TYPE_CHECKING:
+    from mlgate.deploy import RolloutPlan
 
 
 @click.command("serve")
@@ -121,31 +127,25 @@ def rollout_cmd(
     as for `mlgate ci --deploy`."""
     from mlgate._errors import GateFailed
     from mlgate.cli._registry import open_registry
-    from mlgate.config import DeployConfig
-    from mlgate.deploy import RolloutPlan, run_rollout
+    from mlgate.deploy import run_rollout
     from mlgate.registry import default_actor
 
     config = load_project().config
-    ours = config.model is not None and config.model.name == name
-    deploy = config.deploy if ours else DeployConfig()
-    champion = config.model.champion if ours and config.model is not None else "production"
-    weights = _weights(steps) if steps is not None else list(deploy.steps) or [10, 50, 100]
-    if not shadow and weights[-1] != 100:
-        weights.append(100)
-    plan = RolloutPlan(
-        tuple(weights),
-        step_seconds if step_seconds is not None else deploy.step_seconds,
-        min_requests if min_requests is not None else deploy.min_requests,
-        p99_ms if p99_ms is not None else deploy.p99_ms,
-        alpha,
-        shadow,
-        max_prediction_shift=(
-            max_prediction_shift
-            if max_prediction_shift is not None
-            else deploy.max_prediction_shift
-        ),
+    model = config.model if config.model is not None and config.model.name == name else None
+    given = {
+        "alias": alias,
+        "steps": _weights(steps) if steps is not None else None,
+        "step_seconds": step_seconds,
+        "min_requests": min_requests,
+        "p99_ms": p99_ms,
+        "max_prediction_shift": max_prediction_shift,
+    }
+    settings = msgspec.structs.replace(
+        config.deploy if model is not None else DeployConfig(),
+        **{k: v for k, v in given.items() if v is not None},
     )
-    alias = alias or deploy.alias or champion
+    plan = rollout_plan(settings, alpha=alpha, shadow=shadow)
+    alias = settings.alias or (model.champion if model is not None else "production")
     with open_registry() as registry:
         done = run_rollout(
             registry, name, version, alias, plan, actor=default_actor(), say=click.echo
@@ -153,6 +153,27 @@ def rollout_cmd(
     click.echo(f"rollout {done.id}: {done.status}")
     if done.status != "promoted" and not shadow:
         raise GateFailed(f"{name}@{version} was not promoted ({done.status}): {done.reason}")
+
+
+def rollout_plan(
+    settings: DeployConfig, *, alpha: float = 0.05, shadow: bool = False
+) -> RolloutPlan:
+    """The rollout that ``deploy:`` settings describe (10, 50, 100% without steps); a
+    canary always ends at 100%, a shadow where its steps end."""
+    from mlgate.deploy import RolloutPlan
+
+    steps = list(settings.steps) or [10, 50, 100]
+    if not shadow and steps[-1] != 100:
+        steps.append(100)
+    return RolloutPlan(
+        tuple(steps),
+        settings.step_seconds,
+        settings.min_requests,
+        settings.p99_ms,
+        alpha,
+        shadow,
+        max_prediction_shift=settings.max_prediction_shift,
+    )
 
 
 def _weights(steps: str) -> list[int]:

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from fastapi.responses import HTMLResponse
     from jinja2 import Environment
 
+    from mlgate.deploy import Totals
     from mlgate.evaluate import GateReport
-    from mlgate.registry import Registry, Rollout
+    from mlgate.registry import Model, Registry, Rollout
 
 
 def create_app(registry_url: str, root: str | None = None) -> FastAPI:
@@ -128,19 +129,15 @@ def _model_page(reg: Registry, name: str) -> dict[str, Any]:
     from markupsafe import Markup
 
     versions = reg.versions(name)
-    model = next(m for m in reg.models() if m.name == name)
-    by_version = {v.version: v for v in versions}
-    keys = sorted({k for v in versions for k in v.metrics})
+    model = _model(reg, name)
+    series = {
+        k: [(v.version, v.metrics[k]) for v in versions if k in v.metrics]
+        for k in sorted({k for v in versions for k in v.metrics})
+    }
     charts = [
-        Markup(
-            line_chart(
-                k,
-                [(v.version, v.metrics[k]) for v in versions if k in v.metrics],
-                x_label="version",
-            )
-        )
-        for k in keys
-        if sum(k in v.metrics for v in versions) >= 2
+        Markup(line_chart(k, points, x_label="version"))
+        for k, points in series.items()
+        if len(points) >= 2
     ]
     verdicts = {r.version: r.passed for r in reversed(reg.gate_reports(name))}
     timeline = sorted(
@@ -153,28 +150,30 @@ def _model_page(reg: Registry, name: str) -> dict[str, Any]:
         "model": model,
         "rollouts": _running(reg, name, model.aliases),
         "versions": list(reversed(versions)),
-        "by_version": by_version,
         "charts": charts,
         "verdicts": verdicts,
         "timeline": timeline,
     }
 
 
+def _model(reg: Registry, name: str) -> Model:
+    """The model ``name``, with its aliases (it exists: the caller read its versions)."""
+    return next(m for m in reg.models() if m.name == name)
+
+
 def _running(
     reg: Registry, name: str, aliases: Mapping[str, int]
-) -> list[tuple[Rollout, dict[int, tuple[int, int]]]]:
-    """The rollouts running behind the model's aliases, each with the requests and
-    errors every version answered so far (summed over the replicas)."""
+) -> list[tuple[Rollout, Totals, Totals]]:
+    """The rollouts running behind the model's aliases, each with what the canary and
+    the stable version answered so far over all replicas."""
+    from mlgate.deploy import totals
+
     running = []
     for alias in sorted(aliases):
         rollout = reg.active_rollout(name, alias)
-        if rollout is None:
-            continue
-        totals: dict[int, tuple[int, int]] = {}
-        for stats in reg.rollout_stats(rollout.id):
-            requests, errors = totals.get(stats.version, (0, 0))
-            totals[stats.version] = (requests + stats.requests, errors + stats.errors)
-        running.append((rollout, totals))
+        if rollout is not None:
+            stats = reg.rollout_stats(rollout.id)
+            running.append((rollout, totals(stats, rollout.canary), totals(stats, rollout.stable)))
     return running
 
 
@@ -182,7 +181,7 @@ def _version_page(reg: Registry, name: str, number: int) -> dict[str, Any]:
     version = reg.get(name, number)
     run = reg.run(version.run_id) if version.run_id is not None else None
     reports = [(stored, _gate_report(stored.report)) for stored in reg.gate_reports(name, number)]
-    aliases = next(m for m in reg.models() if m.name == name).aliases
+    aliases = _model(reg, name).aliases
     events = [e for e in reg.deploy_events(name) if e.version == number]
     return {
         "v": version,

@@ -95,8 +95,7 @@ def _coerce(col: Column, values: Sequence[Any]) -> Any:
             if (
                 fast.ndim == 1
                 and not col.dtype.startswith(("int", "uint"))
-                # numpy would take true, "1" and null (as NaN); only JSON numbers pass
-                and not any(type(v) is not float and type(v) is not int for v in values)
+                and _numbers_only(values)
             ):
                 return fast
         except (TypeError, ValueError):
@@ -164,6 +163,11 @@ def parse_mlflow(body: Any, expected: list[Column]) -> pd.DataFrame:
     raise BadInput(f"{keys[0]} must be a list of objects or a list of lists, not a mix")
 
 
+def _numbers_only(values: Sequence[Any]) -> bool:
+    """Every value is a JSON number: numpy would also take true, "1" and null (as NaN)."""
+    return all(type(v) is float or type(v) is int for v in values)
+
+
 def _float_matrix(names: list[Any], rows: list[Any], expected: list[Column]) -> np.ndarray | None:
     """All-float rows as one matrix, converted in C; None when a column is not a float
     or a value is not a plain number (the caller's slower path names it)."""
@@ -177,8 +181,7 @@ def _float_matrix(names: list[Any], rows: list[Any], expected: list[Column]) -> 
         matrix.ndim != 2
         or matrix.shape[1] != len(names)
         or not names
-        # numpy would take true, "1" and null (as NaN); only JSON numbers pass
-        or any(type(v) is not float and type(v) is not int for row in rows for v in row)
+        or not all(_numbers_only(row) for row in rows)
     ):
         return None
     return matrix
