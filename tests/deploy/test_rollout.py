@@ -216,6 +216,8 @@ def test_rollout_cli_exit_codes(project: Path) -> None:
     done = run_mlgate("rollout", "cancer", "2", cwd=project)
     assert done.code == 1 and "was not promoted (inconclusive)" in done.err
     assert "step 1/1: canary at 100%" in done.out and "cancer@2 against cancer@1" in done.out
+    done = run_mlgate("rollout", "cancer", "2", "--steps", "50", cwd=project)  # flags win
+    assert done.code == 1 and "step 1/2: canary at 50%" in done.out
     done = run_mlgate("promote", "cancer", "2", cwd=project)
     assert done.code == 1 and "has no gate report" in done.err
     done = run_mlgate("promote", "cancer", "2", "--force", "--reason", "trust me", cwd=project)
